@@ -1,0 +1,55 @@
+package tablekit
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/osquery/osquery-go/plugin/table"
+
+	"github.com/osquery-syslog/osquery-syslog/eventstore"
+)
+
+// StreamGenerate returns a generate function serving the rows of st. The
+// table's columns may name "eid", "time" and any schema column; push says
+// which constraints become store conditions (see Conds).
+func StreamGenerate(st *eventstore.Stream, cols []table.ColumnDefinition, push map[string]Pushdown) table.GenerateFunc {
+	schema := st.Schema()
+	idx := make(map[string]int, len(schema.Columns))
+	for i, c := range schema.Columns {
+		idx[c.Name] = i
+	}
+	return func(ctx context.Context, qc table.QueryContext) ([]map[string]string, error) {
+		conds := Conds(qc, cols, push)
+		var rows []map[string]string
+		err := st.Query(ctx, conds, func(r eventstore.Row) error {
+			m := make(map[string]string, len(cols))
+			for _, c := range cols {
+				switch c.Name {
+				case "eid":
+					m["eid"] = strconv.FormatInt(r.EID, 10)
+				case "time":
+					m["time"] = strconv.FormatInt(r.Time, 10)
+				default:
+					if i, ok := idx[c.Name]; ok {
+						m[c.Name] = format(r.Values[i])
+					}
+				}
+			}
+			rows = append(rows, m)
+			return nil
+		})
+		return rows, err
+	}
+}
+
+func format(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case nil:
+		return ""
+	}
+	return ""
+}
