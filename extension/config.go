@@ -1,0 +1,181 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
+)
+
+// config is every setting of the binary. Flag names follow osquery's so that
+// the options of an osquery config apply unchanged.
+type config struct {
+	// Passed by osqueryd when it autoloads the extension.
+	Socket   string
+	Timeout  int
+	Interval int
+	Verbose  bool
+
+	DatabasePath     string
+	TableTimeout     int
+	TableConcurrency int
+
+	DisableSyslog        bool
+	SyslogPipePath       string
+	SyslogMaxLine        int
+	SyslogLinesPerSecond int
+	SyslogEventsExpiry   uint64
+	SyslogEventsMax      uint64
+
+	JSON bool // query subcommand output
+}
+
+// launchFlags are set by osqueryd on the command line and never taken from
+// its options().
+var launchFlags = map[string]bool{"socket": true, "timeout": true, "interval": true, "verbose": true}
+
+func newFlagSet(name string, c *config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+
+	fs.StringVar(&c.Socket, "socket", "/var/osquery/osquery.em", "Path of osqueryd's extensions socket (osqueryd passes it)")
+	fs.IntVar(&c.Timeout, "timeout", 3, "Seconds to wait for the extensions socket to appear (osqueryd passes it)")
+	fs.IntVar(&c.Interval, "interval", 3, "Seconds between health checks of the osqueryd connection (osqueryd passes it)")
+	fs.BoolVar(&c.Verbose, "verbose", false, "Log debug messages (osqueryd passes it when it is verbose)")
+
+	fs.StringVar(&c.DatabasePath, "database_path", "/var/osquery/osquery-syslog.db", "SQLite file of the durable event buffer")
+	fs.IntVar(&c.TableTimeout, "table_timeout", int(tablekit.DefaultTimeout/time.Second), "Seconds one table query may run (must stay below osqueryd's 300 s Thrift timeout)")
+	fs.IntVar(&c.TableConcurrency, "table_concurrency", tablekit.DefaultConcurrency, "Concurrent queries allowed per table; more fail at once")
+
+	fs.BoolVar(&c.DisableSyslog, "disable_syslog", false, "Do not read the syslog pipe (syslog_messages then serves what is buffered)")
+	fs.StringVar(&c.SyslogPipePath, "syslog_pipe_path", "/var/osquery/syslog_pipe", "Named pipe rsyslog/syslog-ng writes the osquery CSV format into")
+	fs.IntVar(&c.SyslogMaxLine, "syslog_max_line", 64<<10, "Longest syslog line kept, in bytes; longer lines are truncated and flagged")
+	fs.IntVar(&c.SyslogLinesPerSecond, "syslog_lines_per_second", 0, "Cap on syslog lines ingested per second (0 = unlimited)")
+	fs.Uint64Var(&c.SyslogEventsExpiry, "syslog_events_expiry", 2592000, "Seconds syslog rows are kept (0 = forever)")
+	fs.Uint64Var(&c.SyslogEventsMax, "syslog_events_max", 100000, "Most syslog rows kept, counted in events (0 = unlimited)")
+	return fs
+}
+
+func addQueryFlags(fs *flag.FlagSet, c *config) {
+	fs.BoolVar(&c.JSON, "json", false, "Print rows as a JSON array of objects (like osqueryi --json)")
+}
+
+// validate checks values the flag package cannot; every message names the flag.
+func (c *config) validate() error {
+	var errs []error
+	if c.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("--timeout: must be >= 0, got %d", c.Timeout))
+	}
+	if c.Interval <= 0 {
+		errs = append(errs, fmt.Errorf("--interval: must be > 0, got %d", c.Interval))
+	}
+	if c.DatabasePath == "" {
+		errs = append(errs, errors.New("--database_path: must not be empty"))
+	}
+	if c.TableTimeout <= 0 || time.Duration(c.TableTimeout)*time.Second > tablekit.MaxTimeout {
+		errs = append(errs, fmt.Errorf("--table_timeout: must be between 1 and %d seconds (osqueryd gives up after 300), got %d", int(tablekit.MaxTimeout/time.Second), c.TableTimeout))
+	}
+	if c.TableConcurrency <= 0 {
+		errs = append(errs, fmt.Errorf("--table_concurrency: must be > 0, got %d", c.TableConcurrency))
+	}
+	if !c.DisableSyslog && c.SyslogPipePath == "" {
+		errs = append(errs, errors.New("--syslog_pipe_path: must not be empty"))
+	}
+	if c.SyslogMaxLine < 256 || c.SyslogMaxLine > 64<<20 {
+		errs = append(errs, fmt.Errorf("--syslog_max_line: must be between 256 and %d bytes, got %d", 64<<20, c.SyslogMaxLine))
+	}
+	if c.SyslogLinesPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
+	}
+	return errors.Join(errs...)
+}
+
+// option is one entry of osqueryd's options() answer.
+type option struct {
+	Value, Default string
+}
+
+// applyOptions fills every flag not given on the command line from osqueryd's
+// options, in precedence order: an osqueryd option of the same name (only
+// when osqueryd's value differs from its default, i.e. someone set it), then
+// a custom_<name> option of the osquery config. explicit holds the flags set
+// on our command line, which win over both. It returns what it applied.
+func applyOptions(fs *flag.FlagSet, explicit map[string]bool, opts map[string]option) ([]string, error) {
+	var applied []string
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if explicit[f.Name] || launchFlags[f.Name] {
+			return
+		}
+		source, value := "", ""
+		if o, ok := opts[f.Name]; ok && o.Value != "" && o.Value != o.Default {
+			source, value = "osqueryd option "+f.Name, o.Value
+		} else if o, ok := opts["custom_"+f.Name]; ok && o.Value != "" {
+			source, value = "osquery config option custom_"+f.Name, o.Value
+		}
+		if source == "" {
+			return
+		}
+		if err := fs.Set(f.Name, value); err != nil {
+			errs = append(errs, fmt.Errorf("--%s: invalid value %q from %s: %v", f.Name, value, source, err))
+			return
+		}
+		applied = append(applied, f.Name+"="+value+" ("+source+")")
+	})
+	sort.Strings(applied)
+	return applied, errors.Join(errs...)
+}
+
+// explicitFlags returns the names of the flags set on the command line.
+func explicitFlags(fs *flag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { m[f.Name] = true })
+	return m
+}
+
+// parseArgs parses args, allowing flags before and after positional
+// arguments (`query "SQL" --json`). It returns the positional arguments.
+func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// printUsage lists every flag with its default, including zero defaults
+// that flag.PrintDefaults would hide.
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `osquery-syslog.ext: syslog and log files as osquery tables.
+
+Usage:
+  osquery-syslog.ext [flags]                 run as an osquery extension (osqueryd passes --socket --timeout --interval [--verbose])
+  osquery-syslog.ext daemon [flags]          run ingestion without osqueryd
+  osquery-syslog.ext query [flags] "SQL"     run SQL over the tables, reading the buffer a running extension or daemon writes
+
+Flags (own command-line flag > osqueryd option of the same name > custom_<name> in the osquery config > default):
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, _ := flag.UnquoteUsage(f)
+		if typ == "" {
+			typ = "bool"
+		}
+		def := f.DefValue
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  --%s %s (default %s)\n      %s\n", f.Name, typ, def, strings.ReplaceAll(f.Usage, "\n", "\n      "))
+	})
+}

@@ -1,0 +1,256 @@
+// Command osquery-syslog.ext is an osquery extension serving syslog (and,
+// later, other logs) as tables, and a standalone daemon and query tool over
+// the same tables.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	osquery "github.com/osquery/osquery-go"
+
+	"github.com/osquery-syslog/osquery-syslog/engine"
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process exit, for tests. It returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	mode := "extension"
+	if len(args) > 0 && (args[0] == "query" || args[0] == "daemon") {
+		mode, args = args[0], args[1:]
+	}
+	cfg := &config{}
+	fs := newFlagSet("osquery-syslog.ext", cfg)
+	if mode == "query" {
+		addQueryFlags(fs, cfg)
+	}
+	pos, err := parseArgs(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout, fs)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n(run with --help for the list of flags)\n", err)
+		return 2
+	}
+	if err := cfg.validate(); err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.Verbose)
+
+	switch mode {
+	case "query":
+		if len(pos) == 0 {
+			fmt.Fprintln(stderr, `osquery-syslog.ext query: missing SQL, e.g. osquery-syslog.ext query "SELECT * FROM syslog_messages LIMIT 10"`)
+			return 2
+		}
+		return runQuery(cfg, strings.Join(pos, " "), stdout, stderr, log)
+	case "daemon":
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "osquery-syslog.ext daemon: unexpected argument %q\n", pos[0])
+			return 2
+		}
+		return runDaemon(cfg, log, stderr)
+	default:
+		if len(pos) > 0 {
+			fmt.Fprintf(stderr, "osquery-syslog.ext: unexpected argument %q (subcommands: query, daemon)\n", pos[0])
+			return 2
+		}
+		return runExtension(cfg, fs, log, stderr)
+	}
+}
+
+func newLogger(w io.Writer, verbose bool) *slog.Logger {
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// runExtension is the osqueryd-autoloaded mode.
+func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Writer) int {
+	ctx, stop := signalContext()
+	defer stop()
+
+	sup := &supervisor{
+		socket:       cfg.Socket,
+		timeout:      max(time.Duration(cfg.Timeout)*time.Second, 3*time.Second),
+		interval:     time.Duration(cfg.Interval) * time.Second,
+		version:      version,
+		log:          log,
+		strikes:      3,
+		reconnectFor: max(60*time.Second, 10*time.Duration(cfg.Interval)*time.Second),
+		parentGone:   parentWatcher(),
+	}
+
+	// Options from osqueryd complete the configuration before anything opens.
+	client, err := sup.connect(ctx, sup.timeout)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0
+		}
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return 1
+	}
+	opts, err := fetchOptions(ctx, client)
+	client.Close()
+	if err != nil {
+		log.Warn("reading osqueryd options; using flags and defaults", "err", err)
+	}
+	applied, err := applyOptions(fs, explicitFlags(fs), opts)
+	if err == nil {
+		err = cfg.validate()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return 2
+	}
+	for _, a := range applied {
+		log.Info("option from osqueryd", "option", a)
+	}
+
+	rt, err := openRuntime(cfg, log, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return 1
+	}
+	srcCtx, stopSources := context.WithCancel(context.Background())
+	// Pipe problems do not stop the extension: its tables keep serving the
+	// buffer and osquery_syslog_stats shows the error while it retries.
+	_ = rt.startSources(srcCtx, true)
+
+	for _, t := range rt.tables {
+		sup.plugins = append(sup.plugins, tablekit.Plugin(t, rt.tableOptions()))
+	}
+	log.Info("extension starting", "version", version, "socket", cfg.Socket, "database", cfg.DatabasePath)
+	err = sup.run(ctx)
+	stopSources()
+	if cerr := rt.close(); cerr != nil {
+		log.Warn("closing event buffer", "err", cerr)
+	}
+	switch {
+	case err == nil, errors.Is(err, errShutdown):
+		log.Info("extension stopped", "reason", fmt.Sprint(err))
+		return 0
+	default:
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return 1
+	}
+}
+
+// fetchOptions reads osqueryd's flags and custom_* config options.
+func fetchOptions(ctx context.Context, client *osquery.ExtensionManagerClient) (map[string]option, error) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	list, err := client.OptionsContext(cctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]option, len(list))
+	for name, o := range list {
+		if o == nil {
+			continue
+		}
+		out[name] = option{Value: o.Value, Default: o.DefaultValue}
+	}
+	return out, nil
+}
+
+// parentWatcher reports when the osqueryd that autoloaded us exits: osqueryd
+// marks its extensions with OSQUERY_EXTENSION, and when it dies we are
+// re-parented. A lingering copy would hold the pipe lock against the copy the
+// next osqueryd starts.
+func parentWatcher() func() bool {
+	if os.Getenv("OSQUERY_EXTENSION") == "" {
+		return nil
+	}
+	ppid := os.Getppid()
+	return func() bool { return os.Getppid() != ppid }
+}
+
+// runDaemon is standalone ingestion without osqueryd.
+func runDaemon(cfg *config, log *slog.Logger, stderr io.Writer) int {
+	ctx, stop := signalContext()
+	defer stop()
+	rt, err := openRuntime(cfg, log, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
+		return 1
+	}
+	if err := rt.startSources(ctx, false); err != nil {
+		stop()
+		rt.close()
+		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
+		return 1
+	}
+	log.Info("daemon running", "version", version, "database", cfg.DatabasePath, "syslog_pipe", cfg.SyslogPipePath)
+	<-ctx.Done()
+	log.Info("daemon stopping")
+	if err := rt.close(); err != nil {
+		log.Warn("closing event buffer", "err", err)
+	}
+	return 0
+}
+
+// runQuery answers one SQL statement over the tables.
+func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logger) int {
+	if _, err := os.Stat(cfg.DatabasePath); err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext query: --database_path %s: no event buffer there (is the extension or daemon running with this --database_path?)\n", cfg.DatabasePath)
+		return 1
+	}
+	rt, err := openRuntime(cfg, log, false)
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
+		return 1
+	}
+	defer rt.close()
+	var tables []tablekit.Table
+	for _, t := range rt.tables {
+		tables = append(tables, tablekit.Wrap(t, rt.tableOptions()))
+	}
+	eng, err := engine.New(tables)
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
+		return 1
+	}
+	defer eng.Close()
+	ctx, stop := signalContext()
+	defer stop()
+	res, err := eng.Query(ctx, sql)
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
+		return 1
+	}
+	if cfg.JSON {
+		err = engine.WriteJSON(stdout, res)
+	} else {
+		err = engine.WriteTable(stdout, res)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext query: writing output: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/stats"
+	"github.com/osquery-syslog/osquery-syslog/tables/statstable"
+	"github.com/osquery-syslog/osquery-syslog/tables/syslog"
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
+)
+
+// statsPersistInterval is how often live counters are written to the event
+// store for the query subcommand (and for a look after a crash).
+const statsPersistInterval = 5 * time.Second
+
+// pipeRetryInterval is how long the extension waits before retrying a pipe
+// it could not set up (missing permissions, a second reader holding it).
+const pipeRetryInterval = 10 * time.Second
+
+// runtime is the data side of the binary: the event store, its streams and
+// the tables over them. Extension, daemon and query modes share it.
+type runtime struct {
+	cfg    *config
+	log    *slog.Logger
+	store  *eventstore.Store
+	reg    *stats.Registry
+	syslog *eventstore.Stream
+	tables []tablekit.Table // unwrapped; see tableOptions
+
+	wg sync.WaitGroup
+}
+
+// openRuntime opens the store and builds the tables. ingest says whether
+// this process owns the buffer (expiry limits apply and sources may run) or
+// only reads it (the query subcommand).
+func openRuntime(cfg *config, log *slog.Logger, ingest bool) (*runtime, error) {
+	store, err := eventstore.Open(cfg.DatabasePath)
+	if err != nil {
+		return nil, fmt.Errorf("--database_path %s: opening event buffer: %w", cfg.DatabasePath, err)
+	}
+	rt := &runtime{cfg: cfg, log: log, store: store, reg: stats.NewRegistry()}
+	var limits eventstore.Limits
+	if ingest {
+		limits = eventstore.Limits{
+			MaxAge:   time.Duration(cfg.SyslogEventsExpiry) * time.Second,
+			MaxCount: int64(cfg.SyslogEventsMax),
+		}
+	}
+	rt.syslog, err = store.Stream(syslog.Schema(), limits)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("opening syslog stream: %w", err)
+	}
+	statsStore := store
+	if ingest {
+		// A live process shows its own counters; snapshots of other
+		// processes' sources would be stale copies of the same ones.
+		statsStore = nil
+	}
+	rt.tables = []tablekit.Table{
+		syslog.Table(rt.syslog),
+		statstable.Table(rt.reg, statsStore),
+	}
+	return rt, nil
+}
+
+// tableOptions is how every table is wrapped, whether osqueryd or the
+// embedded engine serves it.
+func (rt *runtime) tableOptions() tablekit.Options {
+	return tablekit.Options{
+		Timeout:       time.Duration(rt.cfg.TableTimeout) * time.Second,
+		MaxConcurrent: rt.cfg.TableConcurrency,
+		Logger:        rt.log,
+	}
+}
+
+// startSources starts ingestion and the stats persister; they stop when ctx
+// is done. With retry, a source that cannot start (a pipe problem) is
+// retried in the background instead of failing the start-up; without it the
+// first setup error is returned.
+func (rt *runtime) startSources(ctx context.Context, retry bool) error {
+	if !rt.cfg.DisableSyslog {
+		src := rt.reg.Source("syslog")
+		src.RowsBuffered.Store(rt.syslog.Count())
+		scfg := syslog.Config{
+			PipePath:       rt.cfg.SyslogPipePath,
+			MaxLine:        rt.cfg.SyslogMaxLine,
+			LinesPerSecond: rt.cfg.SyslogLinesPerSecond,
+		}
+		errc := make(chan error, 1)
+		rt.wg.Add(1)
+		go func() {
+			defer rt.wg.Done()
+			first := true
+			for {
+				err := syslog.Run(ctx, scfg, rt.syslog, src, rt.log)
+				if first {
+					errc <- err
+					first = false
+				}
+				if ctx.Err() != nil || !retry {
+					return
+				}
+				if err != nil {
+					src.SetError(err)
+					rt.log.Error("syslog ingestion stopped; retrying", "err", err, "retry_in", pipeRetryInterval.String())
+				}
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(pipeRetryInterval):
+				}
+			}
+		}()
+		if !retry {
+			// Run returns at once on a setup error and otherwise only when
+			// ctx ends; give setup a moment to fail before declaring success.
+			select {
+			case err := <-errc:
+				if err != nil && ctx.Err() == nil {
+					return fmt.Errorf("--syslog_pipe_path: %w", err)
+				}
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}
+	rt.wg.Add(1)
+	go func() {
+		defer rt.wg.Done()
+		t := time.NewTicker(statsPersistInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				rt.persistStats()
+				return
+			case <-t.C:
+				rt.persistStats()
+			}
+		}
+	}()
+	return nil
+}
+
+func (rt *runtime) persistStats() {
+	if err := statstable.Persist(rt.reg, rt.store); err != nil && !errors.Is(err, eventstore.ErrClosed) {
+		rt.log.Warn("persisting stats", "err", err)
+	}
+}
+
+// close waits for the sources (their context must be done) and closes the store.
+func (rt *runtime) close() error {
+	rt.wg.Wait()
+	return rt.store.Close()
+}
