@@ -5,9 +5,7 @@
 package eventstore
 
 import (
-	"context"
 	"errors"
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 	"time"
 )
 
@@ -41,7 +39,8 @@ type Limits struct {
 }
 
 // Event is one row to append. Values are in Schema.Columns order; each is a
-// string for Text columns and an int64 for Integer columns.
+// string for Text columns and an int64 for Integer columns, or nil (stored as
+// NULL).
 type Event struct {
 	Time   int64
 	Values []any
@@ -68,7 +67,7 @@ type Cond struct {
 }
 
 // Row is one stored event as returned by Query. Values are in schema column
-// order (string or int64).
+// order (string or int64, nil for NULL).
 type Row struct {
 	EID    int64
 	Time   int64
@@ -77,53 +76,3 @@ type Row struct {
 
 // ErrClosed is returned by operations on a closed store.
 var ErrClosed = errors.New("eventstore: closed")
-
-// Store is an open event database.
-type Store struct{}
-
-// Open opens (creating if needed) the database at path in WAL mode. Many
-// processes may open the same file: one writer (the extension or daemon) and
-// any number of readers (the query subcommand); readers never block the
-// writer.
-func Open(path string) (*Store, error) { return nil, errors.New("not implemented") }
-
-// Close closes the database.
-func (s *Store) Close() error { return nil }
-
-// Stream returns the stream described by schema, creating its table and
-// indexes if missing. Limits are applied by Append and Expire.
-func (s *Store) Stream(schema Schema, limits Limits) (*Stream, error) {
-	return nil, errors.New("not implemented")
-}
-
-// PutState stores a small key/value (stats snapshots, positions).
-func (s *Store) PutState(key, value string) error { return errors.New("not implemented") }
-
-// States returns every key/value whose key starts with prefix.
-func (s *Store) States(prefix string) (map[string]string, error) {
-	return nil, errors.New("not implemented")
-}
-
-// Stream is one table of events.
-type Stream struct{}
-
-// Append stores events in one transaction, assigning increasing eids, then
-// enforces the limits. It returns the number of rows expired by the limits.
-func (st *Stream) Append(events []Event) (expired int64, err error) {
-	return 0, errors.New("not implemented")
-}
-
-// Expire applies the limits relative to now and returns the rows removed.
-func (st *Stream) Expire(now time.Time) (int64, error) { return 0, errors.New("not implemented") }
-
-// Schema returns the stream's schema.
-func (st *Stream) Schema() Schema { return Schema{} }
-
-// Count returns the number of rows currently stored.
-func (st *Stream) Count() int64 { return 0 }
-
-// Query calls fn for every row matching all conds (AND), in eid order.
-// Conditions on eid, time and Indexed columns use indexes.
-func (st *Stream) Query(ctx context.Context, conds []Cond, fn func(Row) error) error {
-	return errors.New("not implemented")
-}
