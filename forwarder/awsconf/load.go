@@ -1,0 +1,166 @@
+package awsconf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
+)
+
+// SDK retry policy. The SDK retries a failed request (throttling, 5xx,
+// connection errors, timeouts) at most SDKMaxAttempts times in all, with its
+// own jittered exponential backoff capped at SDKMaxBackoff, then returns the
+// error to the sender, whose own loop (sink.Backoff, unbounded while the
+// queue holds the records) takes over. Keeping the SDK's part short keeps a
+// Put call's duration bounded and predictable.
+//
+// The SDK's client-side retry quota (a 500-token bucket) is disabled with
+// ratelimit.None: during a long outage the bucket drains and the SDK would
+// silently stop retrying at all (QuotaExceededError), which only our loop
+// should decide.
+//
+// Per-record failures (ErrorCode in an HTTP 200) are never retried by the
+// SDK; the sink reports them to the caller.
+const (
+	SDKMaxAttempts = 3
+	SDKMaxBackoff  = 2 * time.Second
+	// RequestTimeout bounds one HTTP attempt (connect to last body byte).
+	RequestTimeout = 30 * time.Second
+	// MaxIdleConnsPerHost keeps enough pooled connections for concurrent
+	// senders (the SDK default of 10 would churn connections).
+	MaxIdleConnsPerHost = 64
+)
+
+var noRateLimit = ratelimit.None
+
+// NewRetryer returns the retryer Load installs (see SDKMaxAttempts).
+func NewRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = SDKMaxAttempts
+		o.MaxBackoff = SDKMaxBackoff
+		o.RateLimiter = noRateLimit
+	})
+}
+
+// ProxyURL returns the proxy URL of the aws_proxy_* flags, nil when
+// aws_enable_proxy is off. As in osquery, the scheme is http when
+// aws_proxy_scheme is "http" and https otherwise (an https proxy is reached
+// over TLS); user name and password go into the URL (basic authentication);
+// port 0 means the scheme's default port.
+func (f Flags) ProxyURL() *url.URL {
+	if !f.EnableProxy || f.ProxyHost == "" {
+		return nil
+	}
+	u := &url.URL{Scheme: "https", Host: f.ProxyHost}
+	if f.ProxyScheme == "http" {
+		u.Scheme = "http"
+	}
+	if f.ProxyPort != 0 {
+		u.Host = net.JoinHostPort(f.ProxyHost, strconv.FormatUint(uint64(f.ProxyPort), 10))
+	}
+	switch {
+	case f.ProxyUsername != "" && f.ProxyPassword != "":
+		u.User = url.UserPassword(f.ProxyUsername, f.ProxyPassword)
+	case f.ProxyUsername != "":
+		u.User = url.User(f.ProxyUsername)
+	}
+	return u
+}
+
+// newHTTPClient builds the SDK's buildable client. With a proxy, every
+// request goes to it (http.ProxyURL, unlike ProxyFromEnvironment, also
+// proxies loopback destinations and ignores NO_PROXY); without, the
+// environment's HTTPS_PROXY/NO_PROXY apply as in the SDK's default.
+func newHTTPClient(f Flags) *awshttp.BuildableClient {
+	proxy := http.ProxyFromEnvironment
+	if u := f.ProxyURL(); u != nil {
+		proxy = http.ProxyURL(u)
+	}
+	return awshttp.NewBuildableClient().
+		WithTimeout(RequestTimeout).
+		WithTransportOptions(func(t *http.Transport) {
+			t.Proxy = proxy
+			t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+		})
+}
+
+// Load builds the aws.Config of the kinesis or firehose logger from the
+// flags: region (Flags.ResolveRegion), credentials (osquery's chain, see
+// credentialChain, cached with aws.CredentialsCache), the proxy, the
+// service's endpoint override as BaseEndpoint, FIPS endpoints, and the SDK
+// retry policy above. It makes no network call. Validate is separate.
+//
+// The returned config is for that one service: its BaseEndpoint is the
+// service's endpoint flag.
+func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
+	if service != Kinesis && service != Firehose {
+		return aws.Config{}, fmt.Errorf("unknown AWS logger service %q (want kinesis or firehose)", service)
+	}
+	log := slog.Default().With("service", service)
+	if f.EnforceFIPS && (f.Endpoint(service) != "" || f.STSEndpoint != "") {
+		return aws.Config{}, errors.New("Cannot override the endpoint when FIPS is enforced")
+	}
+	region, err := f.ResolveRegion(service)
+	if err != nil {
+		return aws.Config{}, err
+	}
+
+	credFile, configFile := sharedFiles()
+	common := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(newHTTPClient(f)),
+		config.WithRetryer(NewRetryer),
+		config.WithSharedConfigFiles([]string{configFile}),
+		config.WithSharedCredentialsFiles([]string{credFile}),
+	}
+	if f.EnforceFIPS {
+		common = append(common, config.WithUseFIPSEndpoint(aws.FIPSEndpointStateEnabled))
+	}
+	if f.Debug {
+		common = append(common,
+			config.WithClientLogMode(aws.LogRetries|aws.LogRequest|aws.LogResponse|aws.LogDeprecatedUsage),
+			config.WithLogger(slogLogger{log}))
+	}
+
+	creds, err := credentialChain(ctx, f, common, log)
+	if err != nil {
+		return aws.Config{}, err
+	}
+	opts := append(common,
+		config.WithRegion(region),
+		config.WithCredentialsProvider(aws.NewCredentialsCache(creds, func(o *aws.CredentialsCacheOptions) {
+			o.ExpiryWindow = time.Minute
+		})),
+	)
+	if ep := f.Endpoint(service); ep != "" {
+		opts = append(opts, config.WithBaseEndpoint(ep))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("loading AWS config: %w", err)
+	}
+	return cfg, nil
+}
+
+// slogLogger adapts slog to the SDK's logger for aws_debug.
+type slogLogger struct{ l *slog.Logger }
+
+func (s slogLogger) Logf(c logging.Classification, format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if c == logging.Warn {
+		s.l.Warn("aws sdk", "detail", msg)
+		return
+	}
+	s.l.Debug("aws sdk", "detail", msg)
+}
