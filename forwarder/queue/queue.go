@@ -1,0 +1,248 @@
+// Package queue is the forwarder's durable local queue: every logger call
+// from osqueryd is appended here and acknowledged (deleted) only after the
+// records carrying it were accepted by the sink, so a crash or kill -9 loses
+// nothing and re-sends at most what was in flight.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// ErrClosed is returned by operations on a closed queue.
+var ErrClosed = errors.New("queue: closed")
+
+// Item is one queued logger call.
+type Item struct {
+	ID      int64
+	Kind    uint8
+	Line    []byte
+	Created int64 // unix seconds
+}
+
+// DB is one queue file holding one queue per sink.
+type DB struct {
+	w  *sql.DB // one connection: all writes are serialised by SQLite anyway
+	r  *sql.DB // readers (WAL: never block the writer)
+	mu sync.Mutex
+}
+
+// Open opens (creating if needed) the queue database at path. Synchronous is
+// NORMAL: a committed append survives the process being killed; only a power
+// loss can take the last transactions of the WAL.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("creating queue directory: %w", err)
+	}
+	dsn := "file:" + path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_txlock=immediate"
+	w, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("opening queue %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite3", dsn+"&mode=ro")
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(4)
+	return &DB{w: w, r: r}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error {
+	return errors.Join(d.r.Close(), d.w.Close())
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Queue is one sink's queue.
+type Queue struct {
+	db     *DB
+	table  string
+	max    int64 // buffered_log_max; 0 = unlimited
+	count  atomic.Int64
+	drops  atomic.Int64
+	insert *sql.Stmt
+	closed atomic.Bool
+}
+
+// Queue returns the queue named name, creating it if needed. max bounds the
+// number of queued lines (osquery's buffered_log_max; 0 = unlimited): past
+// it the oldest lines are dropped and counted.
+func (d *DB) Queue(name string, max int64) (*Queue, error) {
+	if !identRe.MatchString(name) {
+		return nil, fmt.Errorf("queue name %q: only letters, digits and _", name)
+	}
+	t := "queue_" + name
+	// AUTOINCREMENT: ids never go back, so "id > cursor" reads stay correct
+	// after the queue drains completely.
+	if _, err := d.w.Exec(`CREATE TABLE IF NOT EXISTS ` + t + ` (id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, line BLOB NOT NULL, created INTEGER NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("creating queue %s: %w", name, err)
+	}
+	q := &Queue{db: d, table: t, max: max}
+	var n int64
+	if err := d.w.QueryRow(`SELECT count(*) FROM ` + t).Scan(&n); err != nil {
+		return nil, err
+	}
+	q.count.Store(n)
+	var err error
+	if q.insert, err = d.w.Prepare(`INSERT INTO ` + t + ` (kind, line, created) VALUES (?, ?, ?)`); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// Append queues one line. It returns once the line is committed.
+func (q *Queue) Append(kind uint8, line []byte) error {
+	return q.AppendMany(kind, [][]byte{line})
+}
+
+// AppendMany queues several lines of one kind in one transaction (a status
+// relay carries many lines).
+func (q *Queue) AppendMany(kind uint8, lines [][]byte) error {
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	now := time.Now().Unix()
+	q.db.mu.Lock()
+	defer q.db.mu.Unlock()
+	if len(lines) == 1 {
+		if _, err := q.insert.Exec(kind, lines[0], now); err != nil {
+			return fmt.Errorf("queueing log line: %w", err)
+		}
+	} else {
+		tx, err := q.db.w.Begin()
+		if err != nil {
+			return err
+		}
+		st := tx.Stmt(q.insert)
+		for _, l := range lines {
+			if _, err := st.Exec(kind, l, now); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("queueing log line: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	n := q.count.Add(int64(len(lines)))
+	if q.max > 0 && n > q.max {
+		excess := n - q.max
+		res, err := q.db.w.Exec(`DELETE FROM `+q.table+` WHERE id IN (SELECT id FROM `+q.table+` ORDER BY id LIMIT ?)`, excess)
+		if err != nil {
+			return fmt.Errorf("dropping oldest queued lines: %w", err)
+		}
+		d, _ := res.RowsAffected()
+		q.count.Add(-d)
+		q.drops.Add(d)
+	}
+	return nil
+}
+
+// Read returns up to limit items with id > after, oldest first, stopping
+// before maxBytes of lines (at least one item is returned if any exists).
+func (q *Queue) Read(ctx context.Context, after int64, limit, maxBytes int) ([]Item, error) {
+	if q.closed.Load() {
+		return nil, ErrClosed
+	}
+	rows, err := q.db.r.QueryContext(ctx, `SELECT id, kind, line, created FROM `+q.table+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Item
+	bytes := 0
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(&it.ID, &it.Kind, &it.Line, &it.Created); err != nil {
+			return nil, err
+		}
+		if len(out) > 0 && bytes+len(it.Line) > maxBytes {
+			break
+		}
+		bytes += len(it.Line)
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+// Ack deletes the items with the given ids (shipped).
+func (q *Queue) Ack(ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if q.closed.Load() {
+		return ErrClosed
+	}
+	q.db.mu.Lock()
+	defer q.db.mu.Unlock()
+	tx, err := q.db.w.Begin()
+	if err != nil {
+		return err
+	}
+	st, err := tx.Prepare(`DELETE FROM ` + q.table + ` WHERE id = ?`)
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	var n int64
+	for _, id := range ids {
+		res, err := st.Exec(id)
+		if err != nil {
+			tx.Rollback()
+			return err
+		}
+		d, _ := res.RowsAffected()
+		n += d
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	q.count.Add(-n)
+	return nil
+}
+
+// Len is the number of queued lines.
+func (q *Queue) Len() int64 { return q.count.Load() }
+
+// Dropped is the number of lines dropped by the buffered_log_max bound since
+// the queue was opened.
+func (q *Queue) Dropped() int64 { return q.drops.Load() }
+
+// Oldest returns the creation time of the oldest queued line (zero if empty).
+func (q *Queue) Oldest(ctx context.Context) (time.Time, error) {
+	var c sql.NullInt64
+	if err := q.db.r.QueryRowContext(ctx, `SELECT min(created) FROM `+q.table).Scan(&c); err != nil {
+		return time.Time{}, err
+	}
+	if !c.Valid {
+		return time.Time{}, nil
+	}
+	return time.Unix(c.Int64, 0), nil
+}
+
+// Close releases the queue's statements; the DB stays open.
+func (q *Queue) Close() error {
+	if q.closed.Swap(true) {
+		return nil
+	}
+	q.db.mu.Lock()
+	defer q.db.mu.Unlock()
+	return q.insert.Close()
+}
