@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# deps.sh (make deps): install what building and testing need, only where it
+# is missing, so a second run is quiet and quick. Runs as root on Debian.
+#
+#   Debian packages  rsyslog (the real rsyslogd the tests and make run start),
+#                    tinyproxy (proxy tests), gcc (cgo) - apt-get update runs
+#                    once, and only when something has to be installed
+#   syslog-ng        unpacked under build/tools/syslog-ng, not installed
+#                    (Debian's syslog-ng conflicts with rsyslog); see
+#                    scripts/fetch-syslog-ng.sh
+#   Go modules       go mod download
+#   npm              the Kinesis emulator under test/ (npm ci), once it exists
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+
+have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]; }
+
+# --- Debian packages --------------------------------------------------------
+# command name -> package
+declare -A packages=(
+	[rsyslogd]=rsyslog
+	[tinyproxy]=tinyproxy
+	[gcc]=gcc
+	[logger]=bsdutils
+)
+missing=()
+for cmd in "${!packages[@]}"; do
+	have "$cmd" || missing+=("${packages[$cmd]}")
+done
+# npm for the emulator, once test/ has a lock file.
+mapfile -t npm_locks < <(find test -name package-lock.json -not -path '*/node_modules/*' 2>/dev/null | sort)
+if ((${#npm_locks[@]})); then
+	have npm || missing+=(npm)
+fi
+if ((${#missing[@]})); then
+	if [[ $(id -u) != 0 ]]; then
+		echo "deps: missing ${missing[*]}; run make deps as root (or install them)" >&2
+		exit 1
+	fi
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package enables rsyslog as the system logger; the tests start
+# private instances and do not need it running.
+
+# --- syslog-ng, unpacked ------------------------------------------------------
+if ! command -v syslog-ng >/dev/null 2>&1; then
+	scripts/fetch-syslog-ng.sh build/tools/syslog-ng
+fi
+
+# --- Go modules ---------------------------------------------------------------
+"$GO" mod download
+
+# --- npm: the Kinesis emulator ------------------------------------------------
+# The emulator's package.json and package-lock.json will live in a folder under
+# test/; install exactly the locked versions wherever there is a lock file and
+# node_modules is missing or older than it.
+for lock in "${npm_locks[@]}"; do
+	dir=$(dirname "$lock")
+	if [[ ! -d $dir/node_modules || $lock -nt $dir/node_modules ]]; then
+		echo "deps: npm ci in $dir"
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+		touch "$dir/node_modules"
+	fi
+done
