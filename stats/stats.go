@@ -23,7 +23,70 @@ type Source struct {
 	RowsBuffered   atomic.Int64 // gauge: rows currently in the event buffer
 	RowsExpired    atomic.Int64 // rows removed by age or count expiry
 
+	// Shipping (logger plugins).
+	Received       atomic.Int64 // log lines taken from osqueryd into the queue
+	Shipped        atomic.Int64 // log lines whose records were all accepted by the sink
+	RecordsShipped atomic.Int64 // records (aggregates, joined records) accepted by the sink
+	Retried        atomic.Int64 // records sent again after a per-record or request failure
+	QueueDepth     atomic.Int64 // gauge: lines waiting in the durable queue
+	OldestQueued   atomic.Int64 // gauge: age in seconds of the oldest queued line
+	BytesRaw       atomic.Int64 // bytes of shipped records before compression
+	BytesShipped   atomic.Int64 // bytes of shipped records as sent
+	FailedByCode   Tally        // failed record attempts by AWS error code
+	DroppedBy      Tally        // lines dropped, by reason
+
 	lastErr atomic.Pointer[errorInfo]
+	state   atomic.Pointer[string]
+}
+
+// SetState records the source's state ("ok", "paused: ...").
+func (s *Source) SetState(state string) { s.state.Store(&state) }
+
+// State returns the state set last ("" if never set).
+func (s *Source) State() string {
+	if p := s.state.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// Tally counts events by a string key. It is for rare events (errors, drops),
+// so a mutex is fine.
+type Tally struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+// Add counts n more events under key.
+func (t *Tally) Add(key string, n int64) {
+	t.mu.Lock()
+	if t.m == nil {
+		t.m = map[string]int64{}
+	}
+	t.m[key] += n
+	t.mu.Unlock()
+}
+
+// Total is the sum over all keys.
+func (t *Tally) Total() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n int64
+	for _, v := range t.m {
+		n += v
+	}
+	return n
+}
+
+// Map returns a copy of the counts.
+func (t *Tally) Map() map[string]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int64, len(t.m))
+	for k, v := range t.m {
+		out[k] = v
+	}
+	return out
 }
 
 type errorInfo struct {
@@ -53,16 +116,29 @@ func (s *Source) LastError() (string, time.Time) {
 // Snapshot is a point-in-time copy of a Source, serialisable so that another
 // process (the query subcommand) can show a running daemon's counters.
 type Snapshot struct {
-	Source         string `json:"source"`
-	LinesRead      int64  `json:"lines_read"`
-	BytesRead      int64  `json:"bytes_read"`
-	ParseErrors    int64  `json:"parse_errors"`
-	TruncatedLines int64  `json:"truncated_lines"`
-	RowsBuffered   int64  `json:"rows_buffered"`
-	RowsExpired    int64  `json:"rows_expired"`
-	LastError      string `json:"last_error"`
-	LastErrorTime  int64  `json:"last_error_time"`
-	UpdatedTime    int64  `json:"updated_time"`
+	Source         string           `json:"source"`
+	LinesRead      int64            `json:"lines_read"`
+	BytesRead      int64            `json:"bytes_read"`
+	ParseErrors    int64            `json:"parse_errors"`
+	TruncatedLines int64            `json:"truncated_lines"`
+	RowsBuffered   int64            `json:"rows_buffered"`
+	RowsExpired    int64            `json:"rows_expired"`
+	Received       int64            `json:"received"`
+	Shipped        int64            `json:"shipped"`
+	RecordsShipped int64            `json:"records_shipped"`
+	Retried        int64            `json:"retried"`
+	Failed         int64            `json:"failed"`
+	FailedByCode   map[string]int64 `json:"failed_by_code,omitempty"`
+	Dropped        int64            `json:"dropped"`
+	DroppedBy      map[string]int64 `json:"dropped_by_reason,omitempty"`
+	QueueDepth     int64            `json:"queue_depth"`
+	OldestQueued   int64            `json:"oldest_queued_age"`
+	BytesRaw       int64            `json:"bytes_raw"`
+	BytesShipped   int64            `json:"bytes_shipped"`
+	State          string           `json:"state"`
+	LastError      string           `json:"last_error"`
+	LastErrorTime  int64            `json:"last_error_time"`
+	UpdatedTime    int64            `json:"updated_time"`
 }
 
 // Snapshot copies the counters.
@@ -80,6 +156,19 @@ func (s *Source) Snapshot() Snapshot {
 		TruncatedLines: s.TruncatedLines.Load(),
 		RowsBuffered:   s.RowsBuffered.Load(),
 		RowsExpired:    s.RowsExpired.Load(),
+		Received:       s.Received.Load(),
+		Shipped:        s.Shipped.Load(),
+		RecordsShipped: s.RecordsShipped.Load(),
+		Retried:        s.Retried.Load(),
+		Failed:         s.FailedByCode.Total(),
+		FailedByCode:   s.FailedByCode.Map(),
+		Dropped:        s.DroppedBy.Total(),
+		DroppedBy:      s.DroppedBy.Map(),
+		QueueDepth:     s.QueueDepth.Load(),
+		OldestQueued:   s.OldestQueued.Load(),
+		BytesRaw:       s.BytesRaw.Load(),
+		BytesShipped:   s.BytesShipped.Load(),
+		State:          s.State(),
 		LastError:      msg,
 		LastErrorTime:  atUnix,
 		UpdatedTime:    time.Now().Unix(),

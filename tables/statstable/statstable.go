@@ -33,6 +33,20 @@ func Columns() []table.ColumnDefinition {
 		table.BigIntColumn("truncated_lines", table.ColumnDescription("Lines longer than the limit, stored truncated")),
 		table.BigIntColumn("rows_buffered", table.ColumnDescription("Rows currently in the event buffer")),
 		table.BigIntColumn("rows_expired", table.ColumnDescription("Rows removed by age or count expiry")),
+		table.BigIntColumn("received", table.ColumnDescription("Logger plugins: log lines received from osqueryd and queued")),
+		table.BigIntColumn("shipped", table.ColumnDescription("Logger plugins: log lines accepted by the sink")),
+		table.BigIntColumn("records_shipped", table.ColumnDescription("Logger plugins: records (aggregates, joined records) accepted by the sink")),
+		table.DoubleColumn("aggregation_ratio", table.ColumnDescription("Logger plugins: shipped lines per shipped record")),
+		table.BigIntColumn("retried", table.ColumnDescription("Logger plugins: records sent again after a failure (only failed entries are resent)")),
+		table.BigIntColumn("failed", table.ColumnDescription("Logger plugins: failed record attempts (all later retried)")),
+		table.TextColumn("failed_by_code", table.ColumnDescription("Logger plugins: failed attempts by AWS error code, JSON")),
+		table.BigIntColumn("dropped", table.ColumnDescription("Logger plugins: lines dropped (buffered_log_max, unshippable)")),
+		table.TextColumn("dropped_by_reason", table.ColumnDescription("Logger plugins: dropped lines by reason, JSON")),
+		table.BigIntColumn("queue_depth", table.ColumnDescription("Logger plugins: lines waiting in the durable queue")),
+		table.BigIntColumn("oldest_queued_age", table.ColumnDescription("Logger plugins: seconds the oldest queued line has waited")),
+		table.BigIntColumn("bytes_raw", table.ColumnDescription("Logger plugins: bytes shipped before compression")),
+		table.BigIntColumn("bytes_shipped", table.ColumnDescription("Logger plugins: bytes shipped as sent (after compression)")),
+		table.TextColumn("state", table.ColumnDescription("Logger plugins: ok, or paused with the terminal error that paused the sink")),
 		table.TextColumn("last_error", table.ColumnDescription("Last error of the source")),
 		table.BigIntColumn("last_error_time", table.ColumnDescription("Unix time of last_error")),
 		table.BigIntColumn("updated_time", table.ColumnDescription("Unix time these figures were taken")),
@@ -95,20 +109,45 @@ func row(s stats.Snapshot, live bool) map[string]string {
 		l = "1"
 	}
 	r := map[string]string{
-		"source":          s.Source,
-		"lines_read":      i(s.LinesRead, 10),
-		"bytes_read":      i(s.BytesRead, 10),
-		"parse_errors":    i(s.ParseErrors, 10),
-		"truncated_lines": i(s.TruncatedLines, 10),
-		"rows_buffered":   i(s.RowsBuffered, 10),
-		"rows_expired":    i(s.RowsExpired, 10),
-		"last_error":      s.LastError,
-		"last_error_time": "",
-		"updated_time":    i(s.UpdatedTime, 10),
-		"live":            l,
+		"source":            s.Source,
+		"lines_read":        i(s.LinesRead, 10),
+		"bytes_read":        i(s.BytesRead, 10),
+		"parse_errors":      i(s.ParseErrors, 10),
+		"truncated_lines":   i(s.TruncatedLines, 10),
+		"rows_buffered":     i(s.RowsBuffered, 10),
+		"rows_expired":      i(s.RowsExpired, 10),
+		"received":          i(s.Received, 10),
+		"shipped":           i(s.Shipped, 10),
+		"records_shipped":   i(s.RecordsShipped, 10),
+		"aggregation_ratio": "",
+		"retried":           i(s.Retried, 10),
+		"failed":            i(s.Failed, 10),
+		"failed_by_code":    tallyJSON(s.FailedByCode),
+		"dropped":           i(s.Dropped, 10),
+		"dropped_by_reason": tallyJSON(s.DroppedBy),
+		"queue_depth":       i(s.QueueDepth, 10),
+		"oldest_queued_age": i(s.OldestQueued, 10),
+		"bytes_raw":         i(s.BytesRaw, 10),
+		"bytes_shipped":     i(s.BytesShipped, 10),
+		"state":             s.State,
+		"last_error":        s.LastError,
+		"last_error_time":   "",
+		"updated_time":      i(s.UpdatedTime, 10),
+		"live":              l,
+	}
+	if s.RecordsShipped > 0 {
+		r["aggregation_ratio"] = strconv.FormatFloat(float64(s.Shipped)/float64(s.RecordsShipped), 'f', 2, 64)
 	}
 	if s.LastErrorTime != 0 {
 		r["last_error_time"] = i(s.LastErrorTime, 10)
 	}
 	return r
+}
+
+func tallyJSON(m map[string]int64) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // sorted keys
+	return string(b)
 }
