@@ -39,6 +39,11 @@ type config struct {
 // its options().
 var launchFlags = map[string]bool{"socket": true, "timeout": true, "interval": true, "verbose": true}
 
+// osqueryMeansOther are our flags whose name osqueryd also uses for
+// something else (its RocksDB directory, its filesystem logger's folder):
+// osqueryd's value is never taken for them, only custom_<name>.
+var osqueryMeansOther = map[string]bool{"database_path": true, "logger_path": true}
+
 func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -113,7 +118,7 @@ func applyOptions(fs *flag.FlagSet, explicit map[string]bool, opts map[string]op
 			return
 		}
 		source, value := "", ""
-		if o, ok := opts[f.Name]; ok && o.Value != "" && o.Value != o.Default {
+		if o, ok := opts[f.Name]; ok && !osqueryMeansOther[f.Name] && o.Value != "" && o.Value != o.Default {
 			source, value = "osqueryd option "+f.Name, o.Value
 		} else if o, ok := opts["custom_"+f.Name]; ok && o.Value != "" {
 			source, value = "osquery config option custom_"+f.Name, o.Value

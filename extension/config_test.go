@@ -32,6 +32,12 @@ func TestApplyOptionsPrecedence(t *testing.T) {
 			wantMax:  500,
 		},
 		{
+			name:     "osqueryd's database_path is its RocksDB folder, never ours",
+			opts:     map[string]option{"database_path": {"/var/osquery/other.db", "/var/osquery/osquery.db"}, "syslog_pipe_path": {"/osq/pipe", "/var/osquery/syslog_pipe"}},
+			wantPipe: "/osq/pipe",
+			wantMax:  100000,
+		},
+		{
 			name:     "own flag beats both",
 			args:     []string{"--syslog_events_max", "9", "--syslog_pipe_path", "/flag/pipe"},
 			opts:     map[string]option{"syslog_events_max": {"500", "100000"}, "custom_syslog_pipe_path": {"/custom/pipe", ""}},
@@ -48,6 +54,9 @@ func TestApplyOptionsPrecedence(t *testing.T) {
 			}
 			if _, err := applyOptions(fs, explicitFlags(fs), tt.opts); err != nil {
 				t.Fatal(err)
+			}
+			if cfg.DatabasePath != "/var/osquery/osquery-syslog.db" {
+				t.Errorf("database_path = %q", cfg.DatabasePath)
 			}
 			if cfg.SyslogPipePath != tt.wantPipe || cfg.SyslogEventsMax != tt.wantMax {
 				t.Errorf("got pipe %q max %d, want %q %d", cfg.SyslogPipePath, cfg.SyslogEventsMax, tt.wantPipe, tt.wantMax)

@@ -68,6 +68,9 @@ func Wrap(t Table, o Options) Table {
 			return nil, fmt.Errorf("%s: %w", name, ErrBusy)
 		}
 		ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		// Cancelled only here, after the select: cancelling in the
+		// goroutine would race its result against ctx.Done.
+		defer cancel()
 		type result struct {
 			rows []map[string]string
 			err  error
@@ -77,7 +80,6 @@ func Wrap(t Table, o Options) Table {
 			// The slot is released when generate really returns, not at the
 			// timeout, so a stuck generate keeps counting against the cap.
 			defer func() { <-slots }()
-			defer cancel()
 			defer func() {
 				if r := recover(); r != nil {
 					o.Logger.Error("table generate panicked", "table", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))

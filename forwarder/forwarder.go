@@ -1,0 +1,339 @@
+// Package forwarder ships osquery logs to Kinesis Data Streams or Firehose
+// without losing them. A logger call only appends the line to a durable
+// queue and returns; a background loop reads the queue, packs lines into
+// records (split, aggregate, join, compress), sends request batches with a
+// bounded number in flight, resends only the entries a response marks as
+// failed, and deletes a queued line only once every record carrying it was
+// accepted. A crash therefore loses nothing and re-sends at most the lines
+// that were in flight.
+package forwarder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/queue"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/sink"
+	"github.com/osquery-syslog/osquery-syslog/stats"
+)
+
+// Config tunes a Forwarder.
+type Config struct {
+	// Period is the longest a queued line waits before a flush
+	// (aws_kinesis_period / aws_firehose_period). A flush also starts as soon
+	// as a full request's worth of lines is queued.
+	Period time.Duration
+	// InFlight is how many requests may be outstanding at once.
+	InFlight int
+	// Backoff paces retries of failed records and failed requests.
+	Backoff sink.Backoff
+	// Pause is how long a sink stays paused after a terminal error (stream
+	// missing, access denied) before the same request is tried again.
+	Pause time.Duration
+	// ReadLines and ReadBytes bound one read from the queue.
+	ReadLines, ReadBytes int
+	// DisableStatus drops status logs (aws_kinesis_disable_log_status).
+	DisableStatus bool
+}
+
+func (c *Config) defaults() {
+	if c.Period <= 0 {
+		c.Period = 10 * time.Second
+	}
+	if c.InFlight <= 0 {
+		c.InFlight = 4
+	}
+	if c.Backoff == (sink.Backoff{}) {
+		c.Backoff = sink.DefaultBackoff
+	}
+	if c.Pause <= 0 {
+		c.Pause = 60 * time.Second
+	}
+	if c.ReadLines <= 0 {
+		c.ReadLines = 20000
+	}
+	if c.ReadBytes <= 0 {
+		c.ReadBytes = 16 << 20
+	}
+}
+
+// Forwarder is one logger plugin's shipping pipeline.
+type Forwarder struct {
+	cfg    Config
+	q      *queue.Queue
+	packer *pack.Packer
+	sink   sink.Sink
+	src    *stats.Source
+	log    *slog.Logger
+
+	wake chan struct{} // a full request's worth of lines is queued
+
+	mu      sync.Mutex
+	pending map[int64]int // queue id -> parts not yet shipped
+}
+
+// New returns a forwarder reading q, packing with packer and sending to s.
+func New(cfg Config, q *queue.Queue, packer *pack.Packer, s sink.Sink, src *stats.Source, log *slog.Logger) *Forwarder {
+	cfg.defaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	f := &Forwarder{cfg: cfg, q: q, packer: packer, sink: s, src: src, log: log,
+		wake: make(chan struct{}, 1), pending: map[int64]int{}}
+	src.QueueDepth.Store(q.Len())
+	src.SetState("ok")
+	return f
+}
+
+// Log queues one line of the given kind. It returns once the line is
+// durably queued; nothing here waits on the network.
+func (f *Forwarder) Log(kind pack.Kind, line []byte) error {
+	if kind == pack.Status && f.cfg.DisableStatus {
+		return nil
+	}
+	if err := f.q.Append(uint8(kind), line); err != nil {
+		f.src.SetError(err)
+		return err
+	}
+	f.src.Received.Add(1)
+	n := f.q.Len()
+	f.src.QueueDepth.Store(n)
+	if n >= int64(f.sink.Limits().MaxRecords) || n >= int64(f.cfg.ReadLines) {
+		select {
+		case f.wake <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// Run ships until ctx ends. Lines still queued or in flight then stay in the
+// queue for the next run.
+func (f *Forwarder) Run(ctx context.Context) error {
+	slots := make(chan struct{}, f.cfg.InFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	timer := time.NewTimer(0) // first flush at once: ship what a previous run left
+	defer timer.Stop()
+	var cursor int64 // ids <= cursor are in flight or done
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-f.wake:
+		}
+		for {
+			items, err := f.q.Read(ctx, cursor, f.cfg.ReadLines, f.cfg.ReadBytes)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				f.src.SetError(fmt.Errorf("reading queue: %w", err))
+				break
+			}
+			f.updateGauges(ctx)
+			if len(items) == 0 {
+				break
+			}
+			cursor = items[len(items)-1].ID
+			for _, batch := range f.prepare(items) {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return nil
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer func() { <-slots }()
+					f.send(ctx, batch)
+				}()
+			}
+			if len(items) < f.cfg.ReadLines {
+				break
+			}
+		}
+		timer.Reset(f.cfg.Period)
+	}
+}
+
+// prepare packs items into request batches, registering every entry as
+// pending and acknowledging at once the entries that can never ship.
+func (f *Forwarder) prepare(items []queue.Item) [][]pack.Record {
+	entries := make([]pack.Entry, len(items))
+	for i, it := range items {
+		entries[i] = pack.Entry{ID: it.ID, Kind: pack.Kind(it.Kind), Line: it.Line}
+	}
+	before := f.packer.Stats()
+	records, dropped := f.packer.Pack(entries)
+	after := f.packer.Stats()
+	f.src.BytesRaw.Add(after.FramedBytes - before.FramedBytes)
+
+	parts := map[int64]int{}
+	for _, r := range records {
+		for _, ref := range r.Refs {
+			parts[ref.ID] = ref.Parts
+		}
+	}
+	var done []int64
+	for _, d := range dropped {
+		f.src.DroppedBy.Add(d.Reason.String(), 1)
+		f.log.Error("dropping a log line that can never ship", "sink", f.sink.Name(), "reason", d.Reason.String(), "bytes", d.Bytes, "start", string(d.Sample))
+		if _, ok := parts[d.ID]; !ok {
+			done = append(done, d.ID)
+		}
+	}
+	f.mu.Lock()
+	for id, n := range parts {
+		f.pending[id] = n
+	}
+	f.mu.Unlock()
+	f.ack(done, 0)
+	l := f.sink.Limits()
+	return pack.Batches(records, l.MaxRecords, l.MaxBatchBytes, l.CountPartitionKey)
+}
+
+// send delivers one batch, resending only what failed, until every record
+// is accepted or ctx ends.
+func (f *Forwarder) send(ctx context.Context, batch []pack.Record) {
+	todo := batch
+	attempt := 0
+	for len(todo) > 0 {
+		recs := make([]sink.Record, len(todo))
+		for i, r := range todo {
+			recs[i] = sink.Record{Data: r.Data, PartitionKey: r.PartitionKey}
+		}
+		res, err := f.sink.Put(ctx, recs)
+		if ctx.Err() != nil {
+			return // not acknowledged: shipped again next run
+		}
+		if err != nil {
+			c := sink.Classify(err)
+			f.src.FailedByCode.Add(c.Code, int64(len(todo)))
+			f.src.SetError(err)
+			switch c.Kind {
+			case sink.Terminal:
+				// Resending soon is pointless; keep the records, say why,
+				// and probe again after the pause.
+				f.src.SetState("paused: " + c.Code)
+				f.log.Error("sink refuses requests; pausing", "sink", f.sink.Name(), "code", c.Code, "err", err, "pause", f.cfg.Pause.String())
+				if sleep(ctx, f.cfg.Pause) != nil {
+					return
+				}
+			case sink.Rejected:
+				if len(todo) > 1 {
+					// Halve the request until the record the service
+					// refuses is alone.
+					mid := len(todo) / 2
+					f.send(ctx, todo[:mid])
+					todo = todo[mid:]
+					continue
+				}
+				f.src.DroppedBy.Add("rejected:"+c.Code, int64(len(todo[0].Refs)))
+				f.log.Error("sink rejects a record on its own; dropping it", "sink", f.sink.Name(), "code", c.Code, "err", err, "bytes", len(todo[0].Data))
+				f.complete(todo)
+				return
+			default:
+				if f.cfg.Backoff.Sleep(ctx, attempt) != nil {
+					return
+				}
+				attempt++
+			}
+			f.src.Retried.Add(int64(len(todo)))
+			continue
+		}
+		if f.src.State() != "ok" {
+			f.src.SetState("ok")
+			f.log.Info("sink accepts requests again", "sink", f.sink.Name())
+		}
+		failed := make([]pack.Record, 0, len(res.Failed))
+		isFailed := make(map[int]bool, len(res.Failed))
+		for i, idx := range res.Failed {
+			isFailed[idx] = true
+			failed = append(failed, todo[idx])
+			f.src.FailedByCode.Add(res.Codes[i], 1)
+		}
+		ok := make([]pack.Record, 0, len(todo)-len(failed))
+		for i, r := range todo {
+			if !isFailed[i] {
+				ok = append(ok, r)
+			}
+		}
+		f.complete(ok)
+		if len(failed) == 0 {
+			return
+		}
+		todo = failed
+		f.src.Retried.Add(int64(len(failed)))
+		if f.cfg.Backoff.Sleep(ctx, attempt) != nil {
+			return
+		}
+		attempt++
+	}
+}
+
+// complete records that recs were accepted and acknowledges every entry
+// whose parts have now all shipped.
+func (f *Forwarder) complete(recs []pack.Record) {
+	var done []int64
+	bytes := int64(0)
+	f.mu.Lock()
+	for _, r := range recs {
+		bytes += int64(len(r.Data))
+		for _, ref := range r.Refs {
+			n, ok := f.pending[ref.ID]
+			if !ok {
+				continue
+			}
+			if n <= 1 {
+				delete(f.pending, ref.ID)
+				done = append(done, ref.ID)
+			} else {
+				f.pending[ref.ID] = n - 1
+			}
+		}
+	}
+	f.mu.Unlock()
+	f.src.RecordsShipped.Add(int64(len(recs)))
+	f.src.BytesShipped.Add(bytes)
+	f.ack(done, len(done))
+}
+
+func (f *Forwarder) ack(ids []int64, shipped int) {
+	if len(ids) == 0 {
+		return
+	}
+	if err := f.q.Ack(ids); err != nil && !errors.Is(err, queue.ErrClosed) {
+		// The lines stay queued and ship again on restart: a duplicate,
+		// never a loss.
+		f.src.SetError(fmt.Errorf("acknowledging shipped lines: %w", err))
+	}
+	f.src.Shipped.Add(int64(shipped))
+	f.src.QueueDepth.Store(f.q.Len())
+}
+
+func (f *Forwarder) updateGauges(ctx context.Context) {
+	f.src.QueueDepth.Store(f.q.Len())
+	if t, err := f.q.Oldest(ctx); err == nil && !t.IsZero() {
+		f.src.OldestQueued.Store(int64(time.Since(t) / time.Second))
+	} else if err == nil {
+		f.src.OldestQueued.Store(0)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
