@@ -612,3 +612,22 @@ func TestLaunchArgsAndShortTempDir(t *testing.T) {
 		t.Errorf("%s is too long for a socket path", p)
 	}
 }
+
+func TestFilter(t *testing.T) {
+	cols := []Column{{"n", "BIGINT", 0}, {"s", "TEXT", 0}}
+	rows := []map[string]string{{"n": "10", "s": "b"}, {"n": "9", "s": "a"}, {"n": "", "s": "c"}, {"n": "x", "s": "10"}}
+	got, err := Filter(rows, cols, Constraint{"n", OpGreaterThanOrEquals, "9"}, Constraint{"s", OpNotEquals, "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := rows[:1]; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+	got, _ = Filter(rows, cols, Constraint{"s", OpLessThan, "b"})
+	if want := []map[string]string{rows[1], rows[3]}; !reflect.DeepEqual(got, want) {
+		t.Errorf("text compare: got %v, want %v", got, want)
+	}
+	if _, err := Filter(rows, cols, Constraint{"s", OpLike, "%"}); err == nil {
+		t.Error("LIKE accepted")
+	}
+}
