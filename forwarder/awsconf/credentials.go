@@ -46,8 +46,10 @@ type step struct {
 }
 
 // chain tries its steps in order and returns the first credentials with a
-// key id and a secret. It is not safe for concurrent use by itself; Load
-// wraps it in an aws.CredentialsCache, which serialises refreshes.
+// key id and a secret, with their expiry. It is not safe for concurrent use
+// by itself; Load wraps it in one aws.CredentialsCache, which serialises
+// refreshes and calls the chain again shortly before the credentials expire
+// (STS, web identity, instance metadata) or when invalidated.
 type chain struct {
 	steps []step
 }
@@ -164,8 +166,10 @@ func imdsRetryer(f Flags) aws.Retryer {
 // credentialChain builds osquery's provider order (§3.7):
 //
 //  1. STS: with aws_session_token, the static triple (no AssumeRole);
-//     else with aws_sts_arn_role, AssumeRole signed by the chain below
-//     (steps 2–7), cached until shortly before the role's expiry;
+//     else with aws_sts_arn_role, AssumeRole (RoleSessionName
+//     aws_sts_session_name, DurationSeconds aws_sts_timeout) signed by the
+//     chain below (steps 2–7, itself cached), through an STS client in
+//     aws_sts_region at aws_sts_endpoint;
 //  2. the aws_access_key_id / aws_secret_access_key flags (exactly one set:
 //     warning, skipped);
 //  3. the aws_profile_name profile of the shared files;
@@ -209,7 +213,7 @@ func credentialChain(ctx context.Context, f Flags, common []func(*config.LoadOpt
 				o.RoleSessionName = f.STSSessionName
 			}
 		})
-		base = append(base, step{name: SourceWebIdentity, p: aws.NewCredentialsCache(p)})
+		base = append(base, step{name: SourceWebIdentity, p: p})
 	}
 	defProfile := os.Getenv("AWS_PROFILE")
 	if defProfile == "" {
@@ -251,11 +255,10 @@ func credentialChain(ctx context.Context, f Flags, common []func(*config.LoadOpt
 			o.RoleSessionName = f.STSSessionName
 			o.Duration = time.Duration(f.STSTimeout) * time.Second
 		})
-		// Refresh a minute (at most a tenth of the lifetime) before expiry so
-		// no request is signed with credentials about to lapse.
-		window := min(time.Minute, time.Duration(f.STSTimeout)*time.Second/10)
-		cached := aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = window })
-		return &chain{steps: []step{{name: SourceAssumeRole, p: sourced(cached, SourceAssumeRole), final: true}}}, nil
+		// Not cached here: Load wraps the whole chain in one
+		// aws.CredentialsCache, so invalidating that cache (after an
+		// ExpiredToken answer) really assumes the role again.
+		return &chain{steps: []step{{name: SourceAssumeRole, p: sourced(p, SourceAssumeRole), final: true}}}, nil
 	}
 	return baseChain, nil
 }

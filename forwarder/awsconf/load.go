@@ -139,6 +139,9 @@ func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
 	}
 	opts := append(common,
 		config.WithRegion(region),
+		// Refresh expiring credentials a minute early so no request is
+		// signed with credentials about to lapse (AssumeRole lasts 15 min
+		// at least).
 		config.WithCredentialsProvider(aws.NewCredentialsCache(creds, func(o *aws.CredentialsCacheOptions) {
 			o.ExpiryWindow = time.Minute
 		})),
