@@ -368,3 +368,24 @@ func TestPartitionKey(t *testing.T) {
 		}
 	}
 }
+
+// An AWS_PROFILE naming a missing profile does not stop a logger whose
+// credentials come from flags.
+func TestMissingAWSProfileEnv(t *testing.T) {
+	fixture, _ := filepath.Abs("testdata/aws")
+	cleanEnv(t, fixture)
+	t.Setenv("AWS_PROFILE", "nope")
+	f := Defaults()
+	f.AccessKeyID, f.SecretAccessKey = "FLAG_ACCESS_KEY_ID", "flag_secret_key"
+	cfg, err := Load(t.Context(), f, Kinesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.Credentials.Retrieve(t.Context())
+	if err != nil || c.AccessKeyID != "FLAG_ACCESS_KEY_ID" {
+		t.Fatalf("got %+v, %v", c, err)
+	}
+	if cfg.Region != "us-west-2" { // AWS_PROFILE does not pick the region; osquery reads [default]
+		t.Fatalf("region %q", cfg.Region)
+	}
+}

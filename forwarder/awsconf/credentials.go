@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"os"
 	"strings"
@@ -98,17 +97,16 @@ func static(id, secret, token, source string) aws.CredentialsProvider {
 // resolves for a profile that names role_arn/source_profile,
 // credential_process, SSO or a web identity token file.
 type profileProvider struct {
-	name, source         string
-	credFile, configFile string
-	opts                 []func(*config.LoadOptions) error
-	mu                   sync.Mutex
-	delegate             aws.CredentialsProvider
+	name, source string
+	s            settings
+	mu           sync.Mutex
+	delegate     aws.CredentialsProvider
 }
 
 func (p *profileProvider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	sc, err := config.LoadSharedConfigProfile(ctx, p.name, func(o *config.LoadSharedConfigOptions) {
-		o.CredentialsFiles = []string{p.credFile}
-		o.ConfigFiles = []string{p.configFile}
+		o.CredentialsFiles = []string{p.s.credFile}
+		o.ConfigFiles = []string{p.s.configFile}
 	})
 	if err != nil {
 		var nf config.SharedConfigProfileNotExistError
@@ -129,11 +127,7 @@ func (p *profileProvider) Retrieve(ctx context.Context) (aws.Credentials, error)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.delegate == nil {
-		opts := append([]func(*config.LoadOptions) error{
-			config.WithSharedConfigProfile(p.name),
-			config.WithSharedCredentialsFiles([]string{p.credFile}),
-			config.WithSharedConfigFiles([]string{p.configFile}),
-		}, p.opts...)
+		opts := append(p.s.loadOptions(), config.WithSharedConfigProfile(p.name))
 		cfg, err := config.LoadDefaultConfig(ctx, opts...)
 		if err != nil {
 			return aws.Credentials{}, fmt.Errorf("profile %q: %w", p.name, err)
@@ -182,18 +176,17 @@ func imdsRetryer(f Flags) aws.Retryer {
 //
 // Unlike osquery, a configured AssumeRole that fails is an error: the chain
 // does not silently fall back to signing with the base credentials.
-func credentialChain(ctx context.Context, f Flags, common []func(*config.LoadOptions) error, log *slog.Logger) (aws.CredentialsProvider, error) {
-	credFile, configFile := sharedFiles()
+func credentialChain(ctx context.Context, f Flags, s settings) (aws.CredentialsProvider, error) {
 	var base []step
 
 	if (f.AccessKeyID == "") != (f.SecretAccessKey == "") {
-		log.Warn("Cannot use AWS credentials: ID or secret missing")
+		s.log.Warn("Cannot use AWS credentials: ID or secret missing")
 	} else if f.AccessKeyID != "" {
 		base = append(base, step{name: SourceFlags, p: static(f.AccessKeyID, f.SecretAccessKey, "", SourceFlags)})
 	}
 	if f.ProfileName != "" {
 		base = append(base, step{name: SourceProfile, p: &profileProvider{
-			name: f.ProfileName, source: SourceProfile, credFile: credFile, configFile: configFile, opts: common,
+			name: f.ProfileName, source: SourceProfile, s: s,
 		}})
 	}
 	base = append(base, step{name: SourceEnv, p: static(os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"), os.Getenv("AWS_SESSION_TOKEN"), SourceEnv)})
@@ -202,11 +195,7 @@ func credentialChain(ctx context.Context, f Flags, common []func(*config.LoadOpt
 		if err != nil {
 			return nil, fmt.Errorf("STS region: %w", err)
 		}
-		cfg, err := config.LoadDefaultConfig(ctx, append(common, config.WithRegion(stsRegion), config.WithCredentialsProvider(aws.AnonymousCredentials{}))...)
-		if err != nil {
-			return nil, err
-		}
-		client := sts.NewFromConfig(cfg, stsEndpoint(f))
+		client := sts.NewFromConfig(s.config(stsRegion, aws.AnonymousCredentials{}, f.STSEndpoint), stsEndpoint(f))
 		p := stscreds.NewWebIdentityRoleProvider(client, role, stscreds.IdentityTokenFile(tokenFile), func(o *stscreds.WebIdentityRoleOptions) {
 			o.RoleSessionName = os.Getenv("AWS_ROLE_SESSION_NAME")
 			if o.RoleSessionName == "" {
@@ -220,7 +209,7 @@ func credentialChain(ctx context.Context, f Flags, common []func(*config.LoadOpt
 		defProfile = "default"
 	}
 	base = append(base, step{name: SourceDefaultProfile, p: &profileProvider{
-		name: defProfile, source: SourceDefaultProfile, credFile: credFile, configFile: configFile, opts: common,
+		name: defProfile, source: SourceDefaultProfile, s: s,
 	}})
 	if !strings.EqualFold(os.Getenv("AWS_EC2_METADATA_DISABLED"), "true") {
 		fallback := aws.UnknownTernary
@@ -244,13 +233,7 @@ func credentialChain(ctx context.Context, f Flags, common []func(*config.LoadOpt
 		if err != nil {
 			return nil, fmt.Errorf("STS region: %w", err)
 		}
-		cfg, err := config.LoadDefaultConfig(ctx, append(common,
-			config.WithRegion(stsRegion),
-			config.WithCredentialsProvider(aws.NewCredentialsCache(baseChain)))...)
-		if err != nil {
-			return nil, err
-		}
-		client := sts.NewFromConfig(cfg, stsEndpoint(f))
+		client := sts.NewFromConfig(s.config(stsRegion, aws.NewCredentialsCache(baseChain), f.STSEndpoint), stsEndpoint(f))
 		p := stscreds.NewAssumeRoleProvider(client, f.STSARNRole, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = f.STSSessionName
 			o.Duration = time.Duration(f.STSTimeout) * time.Second
@@ -273,6 +256,8 @@ func sourced(p aws.CredentialsProvider, source string) aws.CredentialsProvider {
 	})
 }
 
+// stsEndpoint makes aws_sts_endpoint beat AWS_ENDPOINT_URL_STS, which the
+// client would otherwise prefer over the config's BaseEndpoint.
 func stsEndpoint(f Flags) func(*sts.Options) {
 	return func(o *sts.Options) {
 		if f.STSEndpoint != "" {

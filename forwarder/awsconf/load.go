@@ -98,9 +98,14 @@ func newHTTPClient(f Flags) *awshttp.BuildableClient {
 
 // Load builds the aws.Config of the kinesis or firehose logger from the
 // flags: region (Flags.ResolveRegion), credentials (osquery's chain, see
-// credentialChain, cached with aws.CredentialsCache), the proxy, the
-// service's endpoint override as BaseEndpoint, FIPS endpoints, and the SDK
-// retry policy above. It makes no network call. Validate is separate.
+// credentialChain, in one aws.CredentialsCache), the proxy, the service's
+// endpoint override as BaseEndpoint, FIPS endpoints, and the SDK retry
+// policy above. It makes no network call. Validate is separate.
+//
+// The config is built directly rather than by config.LoadDefaultConfig, so
+// an AWS_PROFILE naming a missing profile does not stop a logger whose
+// credentials come from flags (osquery ignores it too). The environment's
+// AWS_ENDPOINT_URL_* still apply when the endpoint flag is empty.
 //
 // The returned config is for that one service: its BaseEndpoint is the
 // service's endpoint flag.
@@ -108,7 +113,6 @@ func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
 	if service != Kinesis && service != Firehose {
 		return aws.Config{}, fmt.Errorf("unknown AWS logger service %q (want kinesis or firehose)", service)
 	}
-	log := slog.Default().With("service", service)
 	if f.EnforceFIPS && (f.Endpoint(service) != "" || f.STSEndpoint != "") {
 		return aws.Config{}, errors.New("Cannot override the endpoint when FIPS is enforced")
 	}
@@ -116,52 +120,75 @@ func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-
-	credFile, configFile := sharedFiles()
-	common := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(newHTTPClient(f)),
-		config.WithRetryer(NewRetryer),
-		config.WithSharedConfigFiles([]string{configFile}),
-		config.WithSharedCredentialsFiles([]string{credFile}),
-	}
-	if f.EnforceFIPS {
-		common = append(common, config.WithUseFIPSEndpoint(aws.FIPSEndpointStateEnabled))
-	}
-	if f.Debug {
-		common = append(common,
-			config.WithClientLogMode(aws.LogRetries|aws.LogRequest|aws.LogResponse|aws.LogDeprecatedUsage),
-			config.WithLogger(slogLogger{log}))
-	}
-
-	creds, err := credentialChain(ctx, f, common, log)
+	s := settings{hc: newHTTPClient(f), fips: f.EnforceFIPS, debug: f.Debug, log: slog.Default().With("service", service)}
+	s.credFile, s.configFile = sharedFiles()
+	creds, err := credentialChain(ctx, f, s)
 	if err != nil {
 		return aws.Config{}, err
 	}
-	opts := append(common,
-		config.WithRegion(region),
-		// Refresh expiring credentials a minute early so no request is
-		// signed with credentials about to lapse (AssumeRole lasts 15 min
-		// at least).
-		config.WithCredentialsProvider(aws.NewCredentialsCache(creds, func(o *aws.CredentialsCacheOptions) {
-			o.ExpiryWindow = time.Minute
-		})),
-	)
-	if ep := f.Endpoint(service); ep != "" {
-		opts = append(opts, config.WithBaseEndpoint(ep))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading AWS config: %w", err)
-	}
-	return cfg, nil
+	// Refresh expiring credentials a minute early so no request is signed
+	// with credentials about to lapse (AssumeRole lasts 15 min at least).
+	cache := aws.NewCredentialsCache(creds, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = time.Minute })
+	return s.config(region, cache, f.Endpoint(service)), nil
 }
 
-// slogLogger adapts slog to the SDK's logger for aws_debug.
-type slogLogger struct{ l *slog.Logger }
+// settings are what every client config built by Load shares.
+type settings struct {
+	hc                   *awshttp.BuildableClient
+	fips, debug          bool
+	log                  *slog.Logger
+	credFile, configFile string
+}
+
+func (s settings) config(region string, creds aws.CredentialsProvider, endpoint string) aws.Config {
+	env, _ := config.NewEnvConfig()
+	if s.fips {
+		env.UseFIPSEndpoint = aws.FIPSEndpointStateEnabled
+	}
+	cfg := aws.Config{
+		Region:        region,
+		Credentials:   creds,
+		HTTPClient:    s.hc,
+		Retryer:       NewRetryer,
+		Logger:        slogLogger{s.log, s.debug},
+		ConfigSources: []any{env},
+	}
+	if endpoint != "" {
+		cfg.BaseEndpoint = aws.String(endpoint)
+	}
+	if s.debug {
+		// Not LogRequest: request headers carry the session token.
+		cfg.ClientLogMode = aws.LogRetries | aws.LogResponse | aws.LogDeprecatedUsage
+	}
+	return cfg
+}
+
+// loadOptions are the same settings for config.LoadDefaultConfig (used to
+// resolve profiles that need the SDK's full machinery).
+func (s settings) loadOptions() []func(*config.LoadOptions) error {
+	opts := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(s.hc),
+		config.WithRetryer(NewRetryer),
+		config.WithLogger(slogLogger{s.log, s.debug}),
+		config.WithSharedConfigFiles([]string{s.configFile}),
+		config.WithSharedCredentialsFiles([]string{s.credFile}),
+	}
+	if s.fips {
+		opts = append(opts, config.WithUseFIPSEndpoint(aws.FIPSEndpointStateEnabled))
+	}
+	return opts
+}
+
+// slogLogger adapts slog to the SDK's logger. SDK warnings (e.g. an
+// undrained response body) are debug noise unless aws_debug is set.
+type slogLogger struct {
+	l     *slog.Logger
+	debug bool
+}
 
 func (s slogLogger) Logf(c logging.Classification, format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if c == logging.Warn {
+	if c == logging.Warn && s.debug {
 		s.l.Warn("aws sdk", "detail", msg)
 		return
 	}

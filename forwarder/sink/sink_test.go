@@ -478,3 +478,24 @@ func TestKinesisMockRoundTrip(t *testing.T) {
 		t.Fatalf("missing stream on kinesis-mock: Classify(%v) = %+v", err, c)
 	}
 }
+
+// AWS_ENDPOINT_URL_KINESIS applies without the endpoint flag; the flag
+// beats it.
+func TestEndpointEnv(t *testing.T) {
+	fake := awsfake.NewKinesis(t, "s")
+	f := flags(t)
+	t.Setenv("AWS_ENDPOINT_URL_KINESIS", fake.URL())
+	k, _ := sink.NewKinesis(load(t, f, awsconf.Kinesis), "s")
+	if _, err := k.Put(t.Context(), records(1, "pk")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:1")
+	f.KinesisEndpoint = fake.URL()
+	k, _ = sink.NewKinesis(load(t, f, awsconf.Kinesis), "s")
+	if _, err := k.Put(t.Context(), records(1, "pk")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Records("s")); n != 2 {
+		t.Fatalf("%d records", n)
+	}
+}
