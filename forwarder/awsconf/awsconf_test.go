@@ -339,6 +339,11 @@ func TestValidate(t *testing.T) {
 		}
 	}
 	g := f
+	g.KinesisCompression = "none"
+	if err := g.Validate(Kinesis); err != nil || g.Compression(Kinesis) != "" {
+		t.Fatalf("none: %v %q", err, g.Compression(Kinesis))
+	}
+	g = f
 	g.FirehoseCompression = "gzip"
 	g.KinesisCompression = "zstd" // not checked for firehose
 	if err := g.Validate(Firehose); err != nil {

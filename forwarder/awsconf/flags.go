@@ -193,12 +193,17 @@ func (f Flags) Endpoint(service string) string {
 	return ""
 }
 
-// Compression returns the compression flag of service.
+// Compression returns the compression flag of service, "" or "gzip" once
+// Validate passed ("none" is accepted as "").
 func (f Flags) Compression(service string) string {
+	c := f.KinesisCompression
 	if service == Firehose {
-		return f.FirehoseCompression
+		c = f.FirehoseCompression
 	}
-	return f.KinesisCompression
+	if c == "none" {
+		return ""
+	}
+	return c
 }
 
 // Validate checks what a logger of service needs before it starts: the
@@ -213,7 +218,7 @@ func (f Flags) Validate(service string) error {
 		errs = append(errs, fmt.Errorf("Stream name must be specified with --aws_%s_stream", service))
 	}
 	switch c := f.Compression(service); c {
-	case "", "none", "gzip":
+	case "", "gzip":
 	default:
 		errs = append(errs, fmt.Errorf(`--aws_%s_compression: want "" or "gzip", got %q`, service, c))
 	}
