@@ -49,6 +49,39 @@ func kindOf(t table.ColumnType) valueKind {
 	return kindNull
 }
 
+// cellType is the SQLite type a returned string becomes.
+type cellType uint8
+
+const (
+	cellNull cellType = iota
+	cellInt
+	cellFloat
+	cellText
+)
+
+// coerce turns the string v that a table returned for a column of kind k
+// into what osqueryd hands SQLite. For cellInt the value is in i, for
+// cellFloat in f; cellText means v as is.
+func coerce(k valueKind, v string) (t cellType, i int64, f float64) {
+	switch k {
+	case kindText:
+		return cellText, 0, 0
+	case kindInt32:
+		if x, ok := parseCInt(v); ok {
+			return cellInt, int64(int32(x)), 0 // sqlite3_result_int: low 32 bits
+		}
+	case kindInt64:
+		if x, ok := parseCInt(v); ok {
+			return cellInt, x, 0
+		}
+	case kindDouble:
+		if x, ok := parseCDouble(v); ok {
+			return cellFloat, 0, x
+		}
+	}
+	return cellNull, 0, 0
+}
+
 // cIsSpace reports whether b is white space for isspace() in the C locale.
 func cIsSpace(b byte) bool {
 	return b == ' ' || (b >= '\t' && b <= '\r')
@@ -124,6 +157,10 @@ func hexDigit(b byte) int {
 // string is consumed. Overflow gives ±Inf, as strtod does (osquery ignores
 // errno).
 func parseCDouble(s string) (float64, bool) {
+	// osquery passes value.c_str(): the string ends at its first NUL.
+	if n := strings.IndexByte(s, 0); n >= 0 {
+		s = s[:n]
+	}
 	i := 0
 	for i < len(s) && cIsSpace(s[i]) {
 		i++

@@ -74,6 +74,7 @@ func New(tables []tablekit.Table) (*Engine, error) {
 			return nil, fmt.Errorf("engine: table %s: %w", d.name, err)
 		}
 	}
+	c.dirty = false // PRAGMA table_xinfo changes nothing
 	e.idle = append(e.idle, c)
 	return e, nil
 }

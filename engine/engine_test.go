@@ -497,11 +497,27 @@ func TestStatefulConnectionsAreNotReused(t *testing.T) {
 	e := newEngine(t)
 	mustQuery(t, e, "CREATE TEMP TABLE scratch(a); INSERT INTO scratch VALUES (1)")
 	mustQuery(t, e, "BEGIN")
+	mustQuery(t, e, "PRAGMA case_sensitive_like = 1")
 	for range 2 * PoolSize {
+		if got := texts(mustQuery(t, e, "SELECT 'a' LIKE 'A'")); got[0][0] != "1" {
+			t.Fatalf("a PRAGMA leaked into another query: 'a' LIKE 'A' = %v", got)
+		}
 		if _, err := e.Query(t.Context(), "SELECT * FROM scratch"); err == nil || !strings.Contains(err.Error(), "no such table") {
 			t.Fatalf("err = %v, want no such table", err)
 		}
 		mustQuery(t, e, "BEGIN; ROLLBACK") // a transaction that ends is fine
+	}
+}
+
+func TestReadOnlyQueriesReuseConnections(t *testing.T) {
+	e := newEngine(t)
+	for range 3 {
+		mustQuery(t, e, "SELECT 1")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.idle) != 1 {
+		t.Errorf("%d idle connections, want the one New opened", len(e.idle))
 	}
 }
 

@@ -72,9 +72,10 @@ type slot struct {
 
 // indexPlan is what bestIndex decides for one xBestIndex call.
 type indexPlan struct {
-	argv  []int  // per constraint: its 1-based argvIndex, 0 if not passed
-	slots []slot // per argvIndex-1: what it carries
-	cost  float64
+	argv    []int  // per constraint: its 1-based argvIndex, 0 if not passed
+	slots   []slot // per argvIndex-1: what it carries
+	cost    float64
+	colUsed uint64 // the columns the statement may read (colUsed)
 	// missingRequired: the table has REQUIRED columns and the plan passes
 	// no constraint on any of them. osquery lets SQLite pick such a plan (at
 	// the maximum cost) and fails in xFilter, so does the engine.
@@ -101,7 +102,7 @@ const maxIndexCost = 1e6
 // at once; it is asked only for equalities on OPTIMIZED columns, whose IN
 // lists osquery expands into one equality per value.
 func bestIndex(cols []column, cs []indexConstraint, colUsed uint64, canIn func(i int) bool) indexPlan {
-	p := indexPlan{argv: make([]int, len(cs)), cost: maxIndexCost}
+	p := indexPlan{argv: make([]int, len(cs)), cost: maxIndexCost, colUsed: colUsed}
 	hasRequiredConstraint := false
 	for i, c := range cs {
 		if !c.usable || c.col < 0 || c.col >= len(cols) || c.op == opLIMIT || c.op == opOFFSET {
@@ -132,9 +133,7 @@ func bestIndex(cols []column, cs []indexConstraint, colUsed uint64, canIn func(i
 			continue
 		}
 		hasRequired = true
-		// colUsed has one bit per column for the first 63; bit 63 stands
-		// for all the others.
-		if colUsed&(1<<uint(min(i, 63))) != 0 {
+		if usesColumn(colUsed, i) {
 			usesRequired = true
 		}
 	}
@@ -158,13 +157,16 @@ func bestIndex(cols []column, cs []indexConstraint, colUsed uint64, canIn func(i
 const missingRequiredCost = 1e18
 
 // encodePlan renders a plan as the idxStr SQLite hands back to xFilter:
-// "col:op" per argument, "i" appended for an IN list, comma separated, the
-// whole prefixed with "!" when a required constraint is missing.
+// an optional "!" when a required constraint is missing, the colUsed mask in
+// hex, "|", then "col:op" per argument ("i" appended for an IN list), comma
+// separated.
 func encodePlan(p indexPlan) string {
 	var b strings.Builder
 	if p.missingRequired {
 		b.WriteByte('!')
 	}
+	b.WriteString(strconv.FormatUint(p.colUsed, 16))
+	b.WriteByte('|')
 	for i, s := range p.slots {
 		if i > 0 {
 			b.WriteByte(',')
@@ -179,21 +181,31 @@ func encodePlan(p indexPlan) string {
 	return b.String()
 }
 
-// decodePlan parses encodePlan's output; ncols bounds the column indexes.
-func decodePlan(s string, ncols int) (slots []slot, missingRequired bool, err error) {
-	if strings.HasPrefix(s, "!") {
-		missingRequired = true
-		s = s[1:]
+// decodePlan parses encodePlan's output (argv, cost are not carried); ncols
+// bounds the column indexes.
+func decodePlan(s string, ncols int) (indexPlan, error) {
+	var p indexPlan
+	bad := func() (indexPlan, error) { return indexPlan{}, fmt.Errorf("bad index plan %q", s) }
+	rest := s
+	if strings.HasPrefix(rest, "!") {
+		p.missingRequired = true
+		rest = rest[1:]
 	}
-	if s == "" {
-		return nil, missingRequired, nil
+	used, rest, ok := strings.Cut(rest, "|")
+	if !ok {
+		return bad()
 	}
-	parts := strings.Split(s, ",")
-	out := make([]slot, 0, len(parts))
-	for _, part := range parts {
+	var err error
+	if p.colUsed, err = strconv.ParseUint(used, 16, 64); err != nil {
+		return bad()
+	}
+	if rest == "" {
+		return p, nil
+	}
+	for part := range strings.SplitSeq(rest, ",") {
 		colStr, opStr, ok := strings.Cut(part, ":")
 		if !ok {
-			return nil, false, fmt.Errorf("bad index plan %q", s)
+			return bad()
 		}
 		var sl slot
 		if strings.HasSuffix(opStr, "i") {
@@ -203,12 +215,18 @@ func decodePlan(s string, ncols int) (slots []slot, missingRequired bool, err er
 		col, err1 := strconv.Atoi(colStr)
 		op, err2 := strconv.Atoi(opStr)
 		if err1 != nil || err2 != nil || col < 0 || col >= ncols {
-			return nil, false, fmt.Errorf("bad index plan %q", s)
+			return bad()
 		}
 		sl.col, sl.op = col, op
-		out = append(out, sl)
+		p.slots = append(p.slots, sl)
 	}
-	return out, missingRequired, nil
+	return p, nil
+}
+
+// usesColumn reports whether colUsed (sqlite3_index_info.colUsed) has
+// column i: one bit per column for the first 63, bit 63 for all others.
+func usesColumn(colUsed uint64, i int) bool {
+	return colUsed&(1<<uint(min(i, 63))) != 0
 }
 
 // requiredError is osquery's message for a REQUIRED column left out.

@@ -27,6 +27,7 @@ import (
 type conn struct {
 	db      *C.sqlite3
 	handles []cgo.Handle
+	pragma  *C.int // set by the authorizer when a statement runs a PRAGMA
 
 	// Set for the duration of a query; read by the table callbacks, which
 	// run on the querying goroutine (SQLite calls them from sqlite3_step).
@@ -45,6 +46,7 @@ type vtabRef struct {
 type cursor struct {
 	ref  *vtabRef
 	rows []map[string]string
+	text []byte // scratch for materialize
 }
 
 func openConn(defs []*tableDef) (*conn, error) {
@@ -60,7 +62,13 @@ func openConn(defs []*tableDef) (*conn, error) {
 		}
 		return nil, fmt.Errorf("engine: opening database: %s", msg)
 	}
-	c := &conn{db: db}
+	c := &conn{db: db, pragma: (*C.int)(C.eng_malloc(C.size_t(unsafe.Sizeof(C.int(0)))))}
+	if c.pragma == nil {
+		C.sqlite3_close(db)
+		return nil, errors.New("engine: opening database: out of memory")
+	}
+	*c.pragma = 0
+	C.eng_watch_pragmas(db, c.pragma)
 	// No ATTACH: queries must not reach files.
 	C.sqlite3_limit(db, C.SQLITE_LIMIT_ATTACHED, 0)
 	for _, d := range defs {
@@ -91,6 +99,8 @@ func (c *conn) close() error {
 		h.Delete()
 	}
 	c.handles = nil
+	C.free(unsafe.Pointer(c.pragma))
+	c.pragma = nil
 	return err
 }
 
@@ -120,9 +130,15 @@ func (c *conn) query(ctx context.Context, sql string) (*Result, error) {
 	var res *Result
 	tail := csql
 	for *tail != 0 {
+		if err := ctx.Err(); err != nil {
+			// Between statements an interrupt is forgotten (SQLite clears
+			// it when the next one starts), so check here.
+			return nil, fmt.Errorf("engine: query interrupted: %w", err)
+		}
 		var stmt *C.sqlite3_stmt
 		var next *C.char
 		c.lastErr = nil
+		*c.pragma = 0
 		if rc := C.sqlite3_prepare_v2(c.db, tail, -1, &stmt, &next); rc != C.SQLITE_OK {
 			return nil, c.error(ctx)
 		}
@@ -130,7 +146,7 @@ func (c *conn) query(ctx context.Context, sql string) (*Result, error) {
 			break
 		}
 		r, err := c.run(ctx, stmt)
-		if C.sqlite3_stmt_readonly(stmt) == 0 {
+		if C.sqlite3_stmt_readonly(stmt) == 0 || *c.pragma != 0 {
 			c.dirty = true
 		}
 		C.sqlite3_finalize(stmt)
@@ -160,6 +176,12 @@ func (c *conn) run(ctx context.Context, stmt *C.sqlite3_stmt) (*Result, error) {
 	var (
 		zs   []*C.uchar
 		lens []C.int
+		// Rows and their text are carved out of shared slabs: two
+		// allocations per slab rather than one per row and one per cell.
+		// Bytes of a text slab are never written after a string is made
+		// of them.
+		vals []Value
+		text []byte
 	)
 	if n > 0 {
 		zs = make([]*C.uchar, n)
@@ -172,12 +194,26 @@ func (c *conn) run(ctx context.Context, stmt *C.sqlite3_stmt) (*Result, error) {
 				continue
 			}
 			C.eng_row(stmt, C.int(n), &zs[0], &lens[0])
-			row := make([]Value, n)
-			for i := range row {
-				if lens[i] < 0 {
+			if cap(vals)-len(vals) < n {
+				vals = make([]Value, 0, n*rowsPerSlab)
+			}
+			row := vals[len(vals) : len(vals)+n : len(vals)+n]
+			vals = vals[:len(vals)+n]
+			size := 0
+			for _, l := range lens {
+				size += max(int(l), 0)
+			}
+			if cap(text)-len(text) < size {
+				text = make([]byte, 0, max(size, textSlab))
+			}
+			for i, l := range lens {
+				switch {
+				case l < 0:
 					row[i].Null = true
-				} else {
-					row[i].Text = C.GoStringN((*C.char)(unsafe.Pointer(zs[i])), lens[i])
+				case l > 0:
+					start := len(text)
+					text = append(text, unsafe.Slice((*byte)(unsafe.Pointer(zs[i])), int(l))...)
+					row[i].Text = unsafe.String(&text[start], int(l))
 				}
 			}
 			res.Rows = append(res.Rows, row)
@@ -188,6 +224,11 @@ func (c *conn) run(ctx context.Context, stmt *C.sqlite3_stmt) (*Result, error) {
 		}
 	}
 }
+
+const (
+	rowsPerSlab = 64
+	textSlab    = 16 << 10
+)
 
 // error turns the connection's last failure into an error: the context's
 // error for an interrupt it caused, the generate error behind a failed
@@ -239,13 +280,12 @@ func engineBestIndex(h C.uintptr_t, vt *C.sqlite3_vtab, info *C.sqlite3_index_in
 			C.sqlite3_vtab_in(info, C.int(i), 1)
 		}
 	}
-	if s := encodePlan(p); s != "" {
-		info.idxStr = C.eng_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.int(len(s)))
-		if info.idxStr == nil {
-			return C.SQLITE_NOMEM
-		}
-		info.needToFreeIdxStr = 1
+	s := encodePlan(p)
+	info.idxStr = C.eng_strdup((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.int(len(s)))
+	if info.idxStr == nil {
+		return C.SQLITE_NOMEM
 	}
+	info.needToFreeIdxStr = 1
 	info.idxNum = 0
 	info.estimatedCost = C.double(p.cost)
 	return C.SQLITE_OK
@@ -258,16 +298,16 @@ func engineFilter(cur *C.eng_cursor, idxNum C.int, idxStr *C.char, argc C.int, a
 	def := ref.def
 	defer recoverTo(vt, def.name, &rc)
 
-	var plan string
+	var idx string
 	if idxStr != nil {
-		plan = C.GoString(idxStr)
+		idx = C.GoString(idxStr)
 	}
-	slots, missingRequired, err := decodePlan(plan, len(def.cols))
+	plan, err := decodePlan(idx, len(def.cols))
 	if err != nil {
 		setVtabError(vt, err.Error())
 		return C.SQLITE_ERROR
 	}
-	if missingRequired {
+	if plan.missingRequired {
 		err := requiredError(def.name)
 		ref.c.lastErr = err
 		setVtabError(vt, err.Error())
@@ -296,7 +336,7 @@ func engineFilter(cur *C.eng_cursor, idxNum C.int, idxStr *C.char, argc C.int, a
 	if argc > 0 {
 		args = unsafe.Slice(argv, int(argc))
 	}
-	for i, s := range slots {
+	for i, s := range plan.slots {
 		if i >= len(args) {
 			break
 		}
@@ -323,11 +363,80 @@ func engineFilter(cur *C.eng_cursor, idxNum C.int, idxStr *C.char, argc C.int, a
 	if cur.h == 0 {
 		cur.h = C.uintptr_t(cgo.NewHandle(&cursor{ref: ref}))
 	}
-	cgo.Handle(cur.h).Value().(*cursor).rows = rows
+	cr := cgo.Handle(cur.h).Value().(*cursor)
+	cr.rows = rows
+	if !cr.materialize(cur, plan.colUsed) {
+		return C.SQLITE_NOMEM
+	}
 	cur.nrow = C.sqlite3_int64(len(rows))
 	return C.SQLITE_OK
 }
 
+// materialize converts the columns the statement uses into C cells, so that
+// SQLite reads them without calling into Go (a cgo callback per cell costs
+// more than everything else in a scan). Other columns stay ENG_LAZY and go
+// through engineColumn should SQLite ask for them anyway.
+func (cr *cursor) materialize(cur *C.eng_cursor, colUsed uint64) bool {
+	cols := cr.ref.def.cols
+	n := len(cr.rows) * len(cols)
+	cur.ncols = C.int(len(cols))
+	if n == 0 {
+		return true
+	}
+	cells := (*C.eng_cell)(C.eng_malloc(C.size_t(n) * C.size_t(unsafe.Sizeof(C.eng_cell{}))))
+	if cells == nil {
+		return false
+	}
+	cs := unsafe.Slice(cells, n)
+	used := make([]bool, len(cols))
+	for j := range cols {
+		used[j] = usesColumn(colUsed, j)
+	}
+	text := cr.text[:0]
+	for r, row := range cr.rows {
+		rc := cs[r*len(cols) : (r+1)*len(cols)]
+		for j := range cols {
+			cell := &rc[j]
+			if !used[j] {
+				cell.kind = C.ENG_LAZY
+				continue
+			}
+			col := &cols[j]
+			v := row[col.name] // a missing key reads as ""
+			switch t, i, f := coerce(col.kind, v); t {
+			case cellText:
+				cell.kind = C.SQLITE_TEXT
+				cell.i = C.sqlite3_int64(len(text))
+				cell.n = C.int(len(v))
+				text = append(text, v...)
+			case cellInt:
+				cell.kind, cell.i = C.SQLITE_INTEGER, C.sqlite3_int64(i)
+			case cellFloat:
+				cell.kind, cell.f = C.SQLITE_FLOAT, C.double(f)
+			default:
+				cell.kind = C.SQLITE_NULL
+			}
+		}
+	}
+	cur.cells = cells
+	if len(text) > 0 {
+		p := C.eng_malloc(C.size_t(len(text)))
+		if p == nil {
+			return false // eng_cursor_clear frees cells
+		}
+		copy(unsafe.Slice((*byte)(p), len(text)), text)
+		cur.text = (*C.char)(p)
+	}
+	if cap(text) <= 1<<20 {
+		cr.text = text // reused by the next filter of this cursor
+	} else {
+		cr.text = nil
+	}
+	return true
+}
+
+// engineColumn answers xColumn for a cell materialize left lazy.
+//
 //export engineColumn
 func engineColumn(cur *C.eng_cursor, ctx *C.sqlite3_context, i C.int) (rc C.int) {
 	vt := cur.base.pVtab
@@ -339,27 +448,16 @@ func engineColumn(cur *C.eng_cursor, ctx *C.sqlite3_context, i C.int) (rc C.int)
 	defer recoverTo(vt, cr.ref.def.name, &rc)
 	col := &cr.ref.def.cols[i]
 	v := cr.rows[cur.row][col.name] // a missing key reads as ""
-	switch col.kind {
-	case kindText:
+	switch t, n, f := coerce(col.kind, v); t {
+	case cellText:
 		C.eng_result_text(ctx, (*C.char)(unsafe.Pointer(unsafe.StringData(v))), C.int(len(v)))
-		return C.SQLITE_OK
-	case kindInt32:
-		if n, ok := parseCInt(v); ok {
-			C.eng_result_int64(ctx, C.sqlite3_int64(int32(n)))
-			return C.SQLITE_OK
-		}
-	case kindInt64:
-		if n, ok := parseCInt(v); ok {
-			C.eng_result_int64(ctx, C.sqlite3_int64(n))
-			return C.SQLITE_OK
-		}
-	case kindDouble:
-		if f, ok := parseCDouble(v); ok {
-			C.eng_result_double(ctx, C.double(f))
-			return C.SQLITE_OK
-		}
+	case cellInt:
+		C.eng_result_int64(ctx, C.sqlite3_int64(n))
+	case cellFloat:
+		C.eng_result_double(ctx, C.double(f))
+	default:
+		C.eng_result_null(ctx)
 	}
-	C.eng_result_null(ctx)
 	return C.SQLITE_OK
 }
 

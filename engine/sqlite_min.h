@@ -11,6 +11,7 @@
 #ifndef ENGINE_SQLITE_MIN_H
 #define ENGINE_SQLITE_MIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef long long sqlite3_int64;
@@ -139,11 +140,25 @@ void *sqlite3_malloc(int);
 void sqlite3_free(void *);
 
 /* Helpers defined in vtab.c. */
+/* One materialized cell of a cursor's rows. */
+typedef struct eng_cell {
+	sqlite3_int64 i; /* SQLITE_INTEGER value; SQLITE_TEXT: offset into the text arena */
+	double f;        /* SQLITE_FLOAT value */
+	int n;           /* SQLITE_TEXT: length */
+	int kind;        /* SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_NULL or ENG_LAZY */
+} eng_cell;
+
+/* A cell not materialized: xColumn asks Go. */
+#define ENG_LAZY 0
+
 typedef struct eng_cursor {
 	sqlite3_vtab_cursor base;
 	uintptr_t h;        /* Go cursor handle; 0 until the first xFilter */
 	sqlite3_int64 row;  /* current row */
 	sqlite3_int64 nrow; /* rows produced by the last xFilter */
+	int ncols;
+	eng_cell *cells;    /* nrow * ncols cells, row-major, malloc'ed; may be 0 */
+	char *text;         /* text arena the cells point into, malloc'ed; may be 0 */
 } eng_cursor;
 
 int eng_register(sqlite3 *db, const char *name, uintptr_t h, const char *schema);
@@ -157,6 +172,8 @@ void eng_result_int64(sqlite3_context *ctx, sqlite3_int64 v);
 void eng_result_double(sqlite3_context *ctx, double v);
 void eng_result_null(sqlite3_context *ctx);
 char *eng_strdup(const char *z, int n);
+void *eng_malloc(size_t n);
+int eng_watch_pragmas(sqlite3 *db, int *flag);
 void eng_row(sqlite3_stmt *stmt, int n, const unsigned char **z, int *len);
 
 #endif

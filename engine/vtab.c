@@ -10,6 +10,7 @@
  * every WHERE term against the rows a table returns, exactly as under
  * osqueryd.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "sqlite_min.h"
 #include "_cgo_export.h"
@@ -80,8 +81,18 @@ static int eng_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
 	return SQLITE_OK;
 }
 
+static void eng_cursor_clear(eng_cursor *c) {
+	free(c->cells);
+	free(c->text);
+	c->cells = 0;
+	c->text = 0;
+	c->row = 0;
+	c->nrow = 0;
+}
+
 static int eng_close(sqlite3_vtab_cursor *cur) {
 	eng_cursor *c = (eng_cursor *)cur;
+	eng_cursor_clear(c);
 	if (c->h) engineCursorClose(c->h);
 	sqlite3_free(c);
 	return SQLITE_OK;
@@ -90,8 +101,7 @@ static int eng_close(sqlite3_vtab_cursor *cur) {
 static int eng_filter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
                       sqlite3_value **argv) {
 	eng_cursor *c = (eng_cursor *)cur;
-	c->row = 0;
-	c->nrow = 0;
+	eng_cursor_clear(c);
 	return engineFilter(c, idxNum, (char *)idxStr, argc, argv);
 }
 
@@ -105,8 +115,30 @@ static int eng_eof(sqlite3_vtab_cursor *cur) {
 	return c->row >= c->nrow;
 }
 
+/* Materialized cells are answered here, without a call into Go. */
 static int eng_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
-	return engineColumn((eng_cursor *)cur, ctx, i);
+	eng_cursor *c = (eng_cursor *)cur;
+	const eng_cell *cell;
+	if (!c->cells || i < 0 || i >= c->ncols || c->row >= c->nrow) {
+		return engineColumn(c, ctx, i);
+	}
+	cell = &c->cells[c->row * c->ncols + i];
+	switch (cell->kind) {
+	case SQLITE_INTEGER:
+		sqlite3_result_int64(ctx, cell->i);
+		return SQLITE_OK;
+	case SQLITE_FLOAT:
+		sqlite3_result_double(ctx, cell->f);
+		return SQLITE_OK;
+	case SQLITE_TEXT:
+		/* Copied: SQLite may keep the value longer than the arena lives. */
+		sqlite3_result_text(ctx, cell->n > 0 ? c->text + cell->i : "", cell->n, ENG_TRANSIENT);
+		return SQLITE_OK;
+	case SQLITE_NULL:
+		sqlite3_result_null(ctx);
+		return SQLITE_OK;
+	}
+	return engineColumn(c, ctx, i);
 }
 
 static int eng_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
@@ -184,6 +216,25 @@ void eng_result_double(sqlite3_context *ctx, double v) { sqlite3_result_double(c
 void eng_result_null(sqlite3_context *ctx) { sqlite3_result_null(ctx); }
 
 char *eng_strdup(const char *z, int n) { return sqlite3_mprintf("%.*s", n, z); }
+
+void *eng_malloc(size_t n) { return malloc(n); }
+
+#define ENG_SQLITE_PRAGMA 19
+
+int sqlite3_set_authorizer(sqlite3 *, int (*)(void *, int, const char *, const char *, const char *, const char *), void *);
+
+/* Sets *flag when a statement being prepared runs a PRAGMA: pragmas can
+ * change a connection's settings while sqlite3_stmt_readonly says true. */
+static int eng_authorize(void *flag, int action, const char *a, const char *b, const char *c, const char *d) {
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	if (action == ENG_SQLITE_PRAGMA) *(int *)flag = 1;
+	return SQLITE_OK;
+}
+
+int eng_watch_pragmas(sqlite3 *db, int *flag) { return sqlite3_set_authorizer(db, eng_authorize, flag); }
 
 /* One result row: for each column its text and length, -1 for NULL. */
 void eng_row(sqlite3_stmt *stmt, int n, const unsigned char **z, int *len) {
