@@ -2,10 +2,14 @@ package awsconf
 
 import (
 	"flag"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -392,5 +396,54 @@ func TestMissingAWSProfileEnv(t *testing.T) {
 	}
 	if cfg.Region != "us-west-2" { // AWS_PROFILE does not pick the region; osquery reads [default]
 		t.Fatalf("region %q", cfg.Region)
+	}
+}
+
+// The last step of the chain: EC2 instance metadata (IMDSv2), served by a
+// fake at AWS_EC2_METADATA_SERVICE_ENDPOINT.
+func TestIMDSCredentials(t *testing.T) {
+	var tokens, gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == "PUT" && r.URL.Path == "/latest/api/token":
+			if r.Header.Get("X-Aws-Ec2-Metadata-Token-Ttl-Seconds") == "" {
+				http.Error(w, "no ttl", 400)
+				return
+			}
+			tokens.Add(1)
+			w.Header().Set("X-Aws-Ec2-Metadata-Token-Ttl-Seconds", r.Header.Get("X-Aws-Ec2-Metadata-Token-Ttl-Seconds"))
+			w.Write([]byte("tok"))
+		case r.Header.Get("X-Aws-Ec2-Metadata-Token") != "tok":
+			http.Error(w, "unauthorized", 401)
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/":
+			gets.Add(1)
+			w.Write([]byte("osquery-role"))
+		case r.URL.Path == "/latest/meta-data/iam/security-credentials/osquery-role":
+			gets.Add(1)
+			fmt.Fprintf(w, `{"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIAIMDS","SecretAccessKey":"imds-secret","Token":"imds-token","Expiration":%q}`,
+				time.Now().Add(6*time.Hour).UTC().Format(time.RFC3339))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	cleanEnv(t, t.TempDir())
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.URL)
+	f := Defaults()
+	f.EnableProxy, f.ProxyScheme, f.ProxyHost, f.ProxyPort = true, "http", "127.0.0.1", 1 // would fail if IMDS used it
+	cfg, err := Load(t.Context(), f, Kinesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cfg.Credentials.Retrieve(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccessKeyID != "ASIAIMDS" || c.SessionToken != "imds-token" || c.Source != SourceIMDS || !c.CanExpire {
+		t.Fatalf("got %+v", c)
+	}
+	if tokens.Load() == 0 || gets.Load() < 2 {
+		t.Fatalf("IMDSv2 not used: %d tokens, %d gets", tokens.Load(), gets.Load())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -58,9 +60,7 @@ func (c *chain) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	for _, s := range c.steps {
 		v, err := s.p.Retrieve(ctx)
 		if err == nil && v.HasKeys() {
-			if v.Source == "" {
-				v.Source = s.name
-			}
+			v.Source = s.name
 			return v, nil
 		}
 		if err == nil {
@@ -172,7 +172,10 @@ func imdsRetryer(f Flags) aws.Retryer {
 //  5. (ours) a web identity from AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
 //     (EKS IRSA);
 //  6. the default profile (AWS_PROFILE, else "default") of the shared files;
-//  7. EC2 instance metadata (skipped with AWS_EC2_METADATA_DISABLED=true).
+//  7. EC2 instance metadata (skipped with AWS_EC2_METADATA_DISABLED=true;
+//     AWS_EC2_METADATA_SERVICE_ENDPOINT moves it), IMDSv2 with
+//     aws_imdsv2_request_attempts / _interval, IMDSv1 fallback unless
+//     aws_disable_imdsv1_fallback.
 //
 // Unlike osquery, a configured AssumeRole that fails is an error: the chain
 // does not silently fall back to signing with the base credentials.
@@ -217,9 +220,12 @@ func credentialChain(ctx context.Context, f Flags, s settings) (aws.CredentialsP
 			fallback = aws.FalseTernary
 		}
 		client := imds.New(imds.Options{
-			HTTPClient:     newHTTPClient(Flags{}), // never through the proxy: link-local
+			// Never through a proxy (flags or HTTP_PROXY): link-local.
+			// No timeout here, so the imds client's short default applies.
+			HTTPClient:     awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) { t.Proxy = nil }),
 			Retryer:        imdsRetryer(f),
 			EnableFallback: fallback,
+			Endpoint:       os.Getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT"), // "" = the standard address
 		})
 		base = append(base, step{name: SourceIMDS, p: ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = client })})
 	}
