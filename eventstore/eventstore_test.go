@@ -198,6 +198,9 @@ func TestRoundTripConds(t *testing.T) {
 		tc{"time_window", []Cond{{"time", Ge, int64(1005)}, {"time", Lt, int64(1012)}}},
 		tc{"host_and_severity", []Cond{{"host", Eq, "host1"}, {"severity", Ge, int64(4)}}},
 		tc{"eid_range_and_time", []Cond{{"eid", Gt, eidOf(10)}, {"eid", Le, eidOf(50)}, {"time", Lt, int64(1015)}}},
+		tc{"host_and_time_window", []Cond{{"host", Eq, "host2"}, {"time", Ge, int64(1003)}, {"time", Le, int64(1015)}}},
+		tc{"severity_range_and_eid_since", []Cond{{"severity", Gt, int64(4)}, {"eid", Ge, eidOf(20)}}},
+		tc{"host_range_and_time_eq", []Cond{{"host", Ge, "host3"}, {"time", Eq, int64(1010)}}},
 		tc{"empty_result", []Cond{{"host", Eq, "nosuchhost"}}},
 		tc{"contradiction", []Cond{{"time", Gt, int64(1010)}, {"time", Lt, int64(1005)}}},
 	)
@@ -718,6 +721,12 @@ func TestQueryPlanUsesIndexes(t *testing.T) {
 		{"tag equality", []Cond{{"tag", Eq, "tag7"}}, `USING INDEX events_syslog:tag`},
 		{"event_time range", []Cond{{"event_time", Ge, int64(1100)}, {"event_time", Le, int64(1101)}}, `USING INDEX events_syslog:event_time`},
 		{"eid range", []Cond{{"eid", Gt, int64(1500)}}, `USING INTEGER PRIMARY KEY`},
+		// Low-cardinality equalities would otherwise win (SQLite
+		// guesses 10 rows per key) and read every row of that host.
+		{"host equality and time window", []Cond{{"host", Eq, "host1"}, {"time", Ge, int64(1050)}, {"time", Lt, int64(1060)}}, `USING INDEX events_syslog:time`},
+		{"severity range and time since", []Cond{{"severity", Le, int64(3)}, {"time", Gt, int64(1150)}}, `USING INDEX events_syslog:time`},
+		{"tag equality and eid since", []Cond{{"tag", Eq, "tag3"}, {"eid", Gt, int64(1900)}}, `USING INTEGER PRIMARY KEY`},
+		{"tag equality and time upper bound", []Cond{{"tag", Eq, "tag3"}, {"time", Lt, int64(1100)}}, `USING INDEX events_syslog:tag`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -916,5 +925,24 @@ func TestReaderCount(t *testing.T) {
 	mustAppend(t, w, []Event{syslogEvent(0, 1), syslogEvent(1, 1)})
 	if c := r.Count(); c != 2 {
 		t.Errorf("reader Count = %d, want 2", c)
+	}
+	if c := r.Count(); c != 2 { // unchanged database: no recount
+		t.Errorf("reader Count = %d, want 2", c)
+	}
+	if _, err := w.Expire(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, w, []Event{syslogEvent(2, 1)})
+	if c := r.Count(); c != 3 {
+		t.Errorf("reader Count = %d, want 3", c)
+	}
+	// A writer that has not appended yet counts too.
+	w2 := openStream(t, openStore(t, filepath.Join(t.TempDir(), "w2.db")), syslogSchema(), Limits{})
+	if c := w2.Count(); c != 0 {
+		t.Errorf("fresh Count = %d", c)
+	}
+	mustAppend(t, w2, []Event{syslogEvent(0, 1)})
+	if c := w2.Count(); c != 1 {
+		t.Errorf("Count = %d, want 1", c)
 	}
 }

@@ -82,25 +82,53 @@ func (t *table) readErr(err error) error {
 
 // buildQuery turns conds into SQL with bound parameters; column names come
 // from the schema, never from the caller.
+//
+// Without statistics (no ANALYZE: it would cost a full pass over every index)
+// SQLite guesses that an equality on an index matches ~10 rows and that a
+// one-sided range keeps a quarter of the table. On an event buffer both
+// guesses are poor: host or severity equalities often match most rows, and a
+// lower bound on time is nearly always a recent window ("time > now-300").
+// So the SQL steers the plan:
+//   - a lower bound on time or an indexed column is declared selective
+//     (likelihood), so it is searched through its index instead of scanning
+//     in eid order to save the sort;
+//   - when there is a window on time or eid (a lower bound or an equality),
+//     the other indexed columns are compared as +col, which keeps their
+//     indexes out of the plan: the window bounds the work.
 func (t *table) buildQuery(conds []Cond) (string, []any, error) {
+	windowed := false
+	for _, c := range conds {
+		if (c.Column == "time" || c.Column == "eid") && (c.Op == Eq || c.Op == Gt || c.Op == Ge) {
+			windowed = true
+		}
+	}
 	var b strings.Builder
-	b.Grow(len(t.selectSQL) + 16 + 24*len(conds))
+	b.Grow(len(t.selectSQL) + 16 + 40*len(conds))
 	b.WriteString(t.selectSQL)
 	args := make([]any, 0, len(conds))
 	for i, c := range conds {
 		var col string
 		var typ ColumnType
-		indexed := true
+		hint := false
 		switch c.Column {
-		case "eid", "time":
+		case "eid":
 			col, typ = c.Column, Integer
+		case "time":
+			col, typ = c.Column, Integer
+			hint = c.Op == Gt || c.Op == Ge
 		default:
 			idx, ok := t.colIdx[c.Column]
 			if !ok {
 				return "", nil, t.errorf("query: unknown column %q", c.Column)
 			}
 			col, typ = quote(c.Column), t.types[idx]
-			indexed = t.schema.Columns[idx].Indexed
+			if t.schema.Columns[idx].Indexed {
+				if windowed {
+					col = "+" + col
+				} else {
+					hint = c.Op == Gt || c.Op == Ge
+				}
+			}
 		}
 		if c.Op < 0 || int(c.Op) >= len(opSQL) {
 			return "", nil, t.errorf("query: column %s: unknown operator %d", c.Column, c.Op)
@@ -118,12 +146,6 @@ func (t *table) buildQuery(conds []Cond) (string, []any, error) {
 		} else {
 			b.WriteString(" AND ")
 		}
-		// Without statistics SQLite guesses that a one-sided range
-		// keeps a quarter of the rows, and then prefers a scan in eid
-		// order to an index search plus a sort. On a time-ordered
-		// buffer a lower bound is nearly always a recent window
-		// ("time > now-300"), so it is declared selective.
-		hint := indexed && c.Column != "eid" && (c.Op == Gt || c.Op == Ge)
 		if hint {
 			b.WriteString("likelihood(")
 		}

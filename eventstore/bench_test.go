@@ -1,0 +1,152 @@
+package eventstore
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// benchBatch returns n syslog-like events: a few hosts, every severity,
+// a handful of facilities, ~60 tags and ~120-byte messages, all at time tm.
+func benchBatch(n int, seed int, tm int64) []Event {
+	events := make([]Event, n)
+	for i := range events {
+		k := seed + i
+		events[i] = Event{Time: tm, Values: []any{
+			"2024-05-01T10:00:00.123456+00:00",
+			"host" + strconv.Itoa(k%4),
+			int64(k % 8),
+			facilities[k%len(facilities)],
+			"tag" + strconv.Itoa(k%61),
+			fmt.Sprintf("pam_unix(sshd:session): session opened for user u%05d by (uid=0) request %d from 10.1.%d.%d port 52311", k%977, k, k%256, k/256%256),
+			tm - int64(k%3),
+			int64(0),
+		}}
+	}
+	return events
+}
+
+func BenchmarkAppend(b *testing.B) {
+	cases := []struct {
+		name   string
+		limits Limits
+		prefil int
+	}{
+		{"unbounded", Limits{}, 0},
+		// Steady state of a full buffer: every batch also expires as
+		// many rows as it adds.
+		{"full_maxcount100k", Limits{MaxCount: 100_000, MaxAge: 24 * time.Hour}, 100_000},
+	}
+	const batch = 1000
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			s := openStore(b, filepath.Join(b.TempDir(), "bench.db"))
+			st := openStream(b, s, syslogSchema(), c.limits)
+			now := time.Now().Unix()
+			for i := 0; i < c.prefil; i += batch {
+				if _, err := st.Append(benchBatch(batch, i, now)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// A few distinct batches, so that consecutive appends do
+			// not insert identical rows.
+			batches := make([][]Event, 8)
+			for i := range batches {
+				batches[i] = benchBatch(batch, i*batch, now)
+			}
+			var expired int64
+			i := 0
+			start := time.Now()
+			for b.Loop() {
+				n, err := st.Append(batches[i%len(batches)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				expired += n
+				i++
+			}
+			el := time.Since(start)
+			b.ReportMetric(float64(i*batch)/el.Seconds(), "rows/s")
+			b.ReportMetric(float64(expired)/float64(i), "expired/op")
+		})
+	}
+}
+
+// benchRows is the number of rows buffered for the query benchmarks;
+// EVENTSTORE_BENCH_ROWS overrides it (e.g. 1000000).
+func benchRows(b *testing.B) int {
+	n := 100_000
+	if v := os.Getenv("EVENTSTORE_BENCH_ROWS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1000 {
+			b.Fatalf("EVENTSTORE_BENCH_ROWS=%q: want an integer >= 1000", v)
+		}
+	}
+	return n
+}
+
+// queryBenchStream fills a stream with n rows spread over n/100 seconds (100
+// rows a second) and returns it with the first and last time.
+func queryBenchStream(b *testing.B, n int) (*Stream, int64, int64) {
+	s := openStore(b, filepath.Join(b.TempDir(), "bench.db"))
+	st := openStream(b, s, syslogSchema(), Limits{})
+	const perSec, batch = 100, 1000
+	t0 := time.Now().Unix() - int64(n/perSec)
+	for i := 0; i < n; i += batch {
+		events := benchBatch(min(batch, n-i), i, 0)
+		for j := range events {
+			events[j].Time = t0 + int64((i+j)/perSec)
+		}
+		if _, err := st.Append(events); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return st, t0, t0 + int64((n-1)/perSec)
+}
+
+func runQueryBench(b *testing.B, st *Stream, conds []Cond, wantMin int) {
+	rows := 0
+	start := time.Now()
+	for b.Loop() {
+		n := 0
+		err := st.Query(b.Context(), conds, func(Row) error { n++; return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n < wantMin {
+			b.Fatalf("%d rows, want >= %d", n, wantMin)
+		}
+		rows += n
+	}
+	b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
+}
+
+// BenchmarkQueryWindow reads a 1% time window (in the middle of the buffer)
+// through the time index, and the last 1% through a lower bound only.
+func BenchmarkQueryWindow(b *testing.B) {
+	n := benchRows(b)
+	st, first, last := queryBenchStream(b, n)
+	span := last - first + 1
+	from := first + span/2
+	b.Run(fmt.Sprintf("rows%d/window1pct", n), func(b *testing.B) {
+		runQueryBench(b, st, []Cond{{"time", Ge, from}, {"time", Lt, from + span/100}}, n/100)
+	})
+	b.Run(fmt.Sprintf("rows%d/since1pct", n), func(b *testing.B) {
+		runQueryBench(b, st, []Cond{{"time", Ge, last - span/100 + 1}}, n/100)
+	})
+	b.Run(fmt.Sprintf("rows%d/host_and_window", n), func(b *testing.B) {
+		runQueryBench(b, st, []Cond{{"host", Eq, "host1"}, {"time", Ge, from}, {"time", Lt, from + span/100}}, n/400)
+	})
+}
+
+// BenchmarkQueryFull reads every row.
+func BenchmarkQueryFull(b *testing.B) {
+	n := benchRows(b)
+	st, _, _ := queryBenchStream(b, n)
+	b.Run(fmt.Sprintf("rows%d", n), func(b *testing.B) {
+		runQueryBench(b, st, nil, n)
+	})
+}
