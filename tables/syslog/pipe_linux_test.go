@@ -13,7 +13,12 @@ func TestOpenPipeBufferSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	size, err := unix.FcntlInt(f.Fd(), unix.F_GETPIPE_SZ, 0)
+	rc, err := f.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var size int
+	rc.Control(func(fd uintptr) { size, err = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0) })
 	if err != nil {
 		t.Fatal(err)
 	}

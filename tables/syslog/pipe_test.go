@@ -312,3 +312,42 @@ func TestOpenPipeNoEOF(t *testing.T) {
 		t.Errorf("after the writer closed: %v, want a timeout, not EOF", err)
 	}
 }
+
+// TestOpenPipeSwapped: a path swapped after the checks and before the open
+// is refused (the open does not follow a symlink; fstat sees another file).
+func TestOpenPipeSwapped(t *testing.T) {
+	tests := []struct {
+		name string
+		swap func(path string)
+		want string
+	}{
+		{"for a symlink", func(path string) {
+			os.Remove(path)
+			mkfifo(t, path+".other", 0o460)
+			os.Symlink(path+".other", path)
+		}, "syslog pipe {path}: opening for reading: too many levels of symbolic links"},
+		{"for another FIFO", func(path string) {
+			mkfifo(t, path+".other", 0o460)
+			os.Rename(path+".other", path)
+		}, "syslog pipe {path} changed while being opened; refusing it"},
+		{"for a world-writable FIFO", func(path string) {
+			os.Chmod(path, 0o662)
+		}, "syslog pipe {path} changed while being opened; refusing it"},
+	}
+	defer func() { testHookBeforeOpen = nil }()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p")
+			mkfifo(t, path, 0o460)
+			testHookBeforeOpen = func() { tt.swap(path) }
+			f, err := OpenPipe(path, quietLog())
+			if err == nil {
+				f.Close()
+				t.Fatal("OpenPipe succeeded")
+			}
+			if want := strings.ReplaceAll(tt.want, "{path}", path); err.Error() != want {
+				t.Errorf("error\n%s\nwant\n%s", err, want)
+			}
+		})
+	}
+}

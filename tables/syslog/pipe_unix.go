@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -67,6 +68,9 @@ func OpenPipe(path string, log *slog.Logger) (*os.File, error) {
 		return nil, err
 	}
 
+	if testHookBeforeOpen != nil {
+		testHookBeforeOpen()
+	}
 	// O_NOFOLLOW and the fstat below close the window between the Lstat
 	// and the open, in which the path could be swapped for something else.
 	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NOCTTY, 0)
@@ -78,7 +82,7 @@ func OpenPipe(path string, log *slog.Logger) (*os.File, error) {
 		unix.Close(fd)
 		return nil, pipeErr(fmt.Sprintf("syslog pipe %s: %v", path, err), nil, err)
 	}
-	if sys, ok := fi.Sys().(*unix.Stat_t); ok && (st.Ino != sys.Ino || st.Dev != sys.Dev) || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+	if !sameFile(fi, &st) || st.Mode&unix.S_IFMT != unix.S_IFIFO || st.Mode&0o002 != 0 {
 		unix.Close(fd)
 		return nil, pipeErr(fmt.Sprintf("syslog pipe %s changed while being opened; refusing it", path), ErrNotFIFO, nil)
 	}
@@ -93,6 +97,15 @@ func OpenPipe(path string, log *slog.Logger) (*os.File, error) {
 	}
 	setPipeSize(fd, path, log)
 	return os.NewFile(uintptr(fd), path), nil
+}
+
+// testHookBeforeOpen runs between the checks and the open, in tests.
+var testHookBeforeOpen func()
+
+// sameFile says whether fi (from Lstat) and st (from fstat) are one file.
+func sameFile(fi fs.FileInfo, st *unix.Stat_t) bool {
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && uint64(sys.Ino) == uint64(st.Ino) && uint64(sys.Dev) == uint64(st.Dev)
 }
 
 // createPipe creates the FIFO and any missing directories above it.
