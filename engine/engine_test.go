@@ -373,20 +373,24 @@ func TestCoercion(t *testing.T) {
 			return []map[string]string{row}, nil
 		},
 	})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			mu.Lock()
-			row = map[string]string{}
-			if tt.value != nil {
-				row[tt.col] = *tt.value
-			}
-			mu.Unlock()
-			r := mustQuery(t, e, fmt.Sprintf("SELECT typeof(%[1]s), %[1]s FROM coerce", tt.col))
-			got := texts(r)[0]
-			if got[0] != tt.wantType || got[1] != tt.want {
-				t.Errorf("%q as %s: got %s %q, want %s %q", deref(tt.value), tt.col, got[0], got[1], tt.wantType, tt.want)
-			}
-		})
+	for _, lazy := range []bool{false, true} {
+		lazyCells = lazy
+		t.Cleanup(func() { lazyCells = false })
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/lazy=%v", tt.name, lazy), func(t *testing.T) {
+				mu.Lock()
+				row = map[string]string{}
+				if tt.value != nil {
+					row[tt.col] = *tt.value
+				}
+				mu.Unlock()
+				r := mustQuery(t, e, fmt.Sprintf("SELECT typeof(%[1]s), %[1]s FROM coerce", tt.col))
+				got := texts(r)[0]
+				if got[0] != tt.wantType || got[1] != tt.want {
+					t.Errorf("%q as %s: got %s %q, want %s %q", deref(tt.value), tt.col, got[0], got[1], tt.wantType, tt.want)
+				}
+			})
+		}
 	}
 }
 
@@ -397,6 +401,27 @@ func deref(s *string) string {
 		return "<missing>"
 	}
 	return *s
+}
+
+type ctxKey struct{}
+
+func TestGenerateSeesQueryContext(t *testing.T) {
+	var got any
+	e := newEngine(t, tablekit.Table{
+		Name:    "t",
+		Columns: []table.ColumnDefinition{table.TextColumn("a")},
+		Generate: func(ctx context.Context, _ table.QueryContext) ([]map[string]string, error) {
+			got = ctx.Value(ctxKey{})
+			return nil, nil
+		},
+	})
+	ctx := context.WithValue(t.Context(), ctxKey{}, "pack:syslog")
+	if _, err := e.Query(ctx, "SELECT * FROM t"); err != nil {
+		t.Fatal(err)
+	}
+	if got != "pack:syslog" {
+		t.Errorf("generate saw context value %v", got)
+	}
 }
 
 var errBroken = errors.New("source unavailable")
