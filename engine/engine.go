@@ -14,13 +14,6 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
-// PoolSize is the number of connections, hence of queries running at once;
-// further Query calls wait for a free connection. It equals tablekit's
-// default per-table concurrency cap: one query runs at most one generate
-// call at a time (SQLite's nested loops call them one after the other), so
-// the pool alone never makes a wrapped table answer ErrBusy.
-const PoolSize = tablekit.DefaultConcurrency
-
 // tableDef is a table as every connection registers it.
 type tableDef struct {
 	name   string
