@@ -149,8 +149,7 @@ func readLines(ctx context.Context, r io.Reader, cfg Config, b *batcher, src *st
 	var counted int64
 	for {
 		if stopping.Load() {
-			// Take what is buffered, read nothing more.
-			lr.err = errStopped
+			lr.stopReading(errStopped) // take what is buffered, read nothing more
 		}
 		line, err := lr.Next()
 		if n := lr.BytesRead(); n != counted {

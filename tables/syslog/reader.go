@@ -114,6 +114,10 @@ func (lr *LineReader) Next() (Line, error) {
 	}
 }
 
+// stopReading makes Next return err, instead of reading, once no complete
+// line is buffered.
+func (lr *LineReader) stopReading(err error) { lr.err = err }
+
 // fill reads once into the free end of the buffer, first moving the pending
 // partial line to the front when the buffer is full. The pending line is at
 // most MaxLine bytes, so there is always room.
