@@ -20,14 +20,14 @@ type Config struct {
 	PipePath       string        // the FIFO rsyslog writes to (Run only)
 	MaxLine        int           // longest line kept whole, in bytes; longer ones are truncated and flagged (DefaultMaxLine)
 	LinesPerSecond int           // lines taken per second at most; excess waits in the pipe (0 = unlimited)
-	BatchSize      int           // events per Append at most (DefaultBatchSize)
+	BatchSize      int           // events per Append (one transaction) at most (DefaultBatchSize)
 	FlushInterval  time.Duration // a partial batch is appended after at most this long (DefaultFlushInterval)
 	ExpireInterval time.Duration // how often the store's age and count limits are applied (DefaultExpireInterval)
 }
 
 // Defaults of Config.
 const (
-	DefaultBatchSize      = 1000
+	DefaultBatchSize      = 5000
 	DefaultFlushInterval  = 100 * time.Millisecond
 	DefaultExpireInterval = 60 * time.Second
 )
@@ -42,7 +42,15 @@ const (
 	// pendingBatches bounds the events waiting for the store, in batches:
 	// beyond it the reader stops reading, and the backlog waits in the
 	// pipe (then in rsyslog's queue) instead of in memory.
-	pendingBatches = 4
+	pendingBatches = 2
+	// appendAt is how many pending events wake the writer before the next
+	// flush tick. The writer then takes everything pending, up to
+	// BatchSize per Append: while the store keeps up, batches stay about
+	// this small; when it falls behind, the events that arrive during one
+	// Append all go into the next, so each commit carries more rows (a
+	// commit rewrites the index pages its batch touched, shared by all its
+	// rows: group commit).
+	appendAt = 1000
 	// errorLogEvery bounds how often malformed lines are logged; every one
 	// is counted, and the last is kept in the stats table.
 	errorLogEvery = 10 * time.Second
@@ -97,8 +105,9 @@ func run(ctx context.Context, cfg Config, sink Sink, src *stats.Source, log *slo
 }
 
 // Ingest reads rsyslog CSV lines from r into sink until ctx is done or r
-// ends, appending them in batches of at most cfg.BatchSize, at least every
-// cfg.FlushInterval, and applying the sink's limits every
+// ends, appending them in batches (one Append per batch: as soon as 1,000
+// events wait, or after cfg.FlushInterval; up to cfg.BatchSize when the
+// sink falls behind), and applying the sink's limits every
 // cfg.ExpireInterval. Malformed lines are counted and skipped; nothing in
 // the input stops ingestion. It returns nil when ctx is done or r reaches
 // io.EOF (a trailing partial line is dropped), after appending every line
@@ -300,7 +309,7 @@ func (b *batcher) add(ev eventstore.Event) error {
 		return err
 	}
 	b.pending = append(b.pending, ev)
-	full := len(b.pending)%b.cfg.BatchSize == 0
+	full := len(b.pending) == min(appendAt, b.cfg.BatchSize)
 	b.mu.Unlock()
 	if full {
 		select {

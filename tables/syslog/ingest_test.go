@@ -24,7 +24,8 @@ type memSink struct {
 	mu        sync.Mutex
 	events    []eventstore.Event
 	appends   []int // size of each successful Append
-	fail      int   // fail this many Appends (-1: all)
+	delay     time.Duration
+	fail      int // fail this many Appends (-1: all)
 	failErr   error
 	expires   int
 	expireN   int64 // rows each Expire reports
@@ -32,6 +33,7 @@ type memSink struct {
 }
 
 func (m *memSink) Append(events []eventstore.Event) (int64, error) {
+	time.Sleep(m.delay)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != 0 {
@@ -195,6 +197,35 @@ func TestIngestBatches(t *testing.T) {
 	}
 	if len(appends) < 3 || len(appends) > 25 {
 		t.Errorf("%d Appends for 2500 lines in batches of 1000: %v", len(appends), appends)
+	}
+}
+
+// TestIngestGroupCommit: while the sink is slow, what arrives during one
+// Append goes into the next, up to BatchSize.
+func TestIngestGroupCommit(t *testing.T) {
+	var b strings.Builder
+	for range 30000 {
+		b.WriteString(csvLine("d", "h", "6", "cron", "t:", "m"))
+	}
+	sink := &memSink{delay: 20 * time.Millisecond}
+	if err := Ingest(t.Context(), strings.NewReader(b.String()), Config{}, sink, nil, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	events, appends := sink.snapshot()
+	if len(events) != 30000 {
+		t.Fatalf("%d events", len(events))
+	}
+	big := 0
+	for _, n := range appends {
+		if n > DefaultBatchSize {
+			t.Errorf("an Append of %d events, more than BatchSize", n)
+		}
+		if n > appendAt {
+			big++
+		}
+	}
+	if big == 0 || len(appends) > 30000/appendAt {
+		t.Errorf("Appends %v: batches did not grow while the sink was slow", appends)
 	}
 }
 
