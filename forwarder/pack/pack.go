@@ -1,0 +1,609 @@
+// Package pack turns queued osquery log lines into records ready for
+// Kinesis Data Streams PutRecords or Amazon Data Firehose PutRecordBatch.
+// It is pure logic: no AWS calls, no I/O.
+//
+// Pack validates each line (one JSON object, or it is Dropped), converts
+// status elements into osquery's status-log JSON, appends "log_type" like
+// osquery's aws loggers, splits oversize batch/snapshot results by rows, and
+// packs the lines into records: one per line, KPL aggregates (one per
+// partition key), or newline-joined records, optionally gzip-compressed.
+// Every shipped record lists the queue entries (and split parts) it carries,
+// so the caller acknowledges an entry only when all of its parts shipped.
+//
+// Value types are kept as they are. osquery's own aws loggers round-trip
+// every line through a Boost property tree, which turns every number, bool
+// and null into a JSON string, empty arrays/objects into "" and escapes "/"
+// as "\/". We deliberately don't: the lines are shipped byte-for-byte as
+// osquery produced them except for the appended log_type member (and
+// whitespace trimmed at both ends). Consumers written against the native
+// plugins' stringified output must accept real numbers and bools.
+package pack
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
+
+// Kind is the kind of osquery logger call an Entry came from.
+type Kind uint8
+
+const (
+	// Result is a scheduled-query result line (event or batch format).
+	Result Kind = iota
+	// Snapshot is a snapshot-query line; osquery ships it as a result.
+	Snapshot
+	// Status is one status-log element {"s":..,"f":..,"i":..,"m":..,"h":..,"c":..,"u":..}.
+	Status
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Result:
+		return "result"
+	case Snapshot:
+		return "snapshot"
+	case Status:
+		return "status"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Entry is one logger call's payload, as stored in the durable queue.
+// Unknown kinds are handled like Result.
+type Entry struct {
+	ID   int64
+	Kind Kind
+	Line []byte
+}
+
+// Ref says which queue entry, and which of its split parts, a record
+// carries. Parts is 1 unless the line was split by rows. An entry is done
+// when every Part in [0, Parts) has shipped (entries that appear only in
+// Dropped are done at once).
+type Ref struct {
+	ID          int64
+	Part, Parts int
+}
+
+// Record is one record for PutRecords (Data + PartitionKey) or
+// PutRecordBatch (Data; PartitionKey is empty for Firehose).
+type Record struct {
+	Data         []byte
+	PartitionKey string
+	Refs         []Ref
+}
+
+// Service selects the destination's limits and framing.
+type Service int
+
+const (
+	Kinesis Service = iota
+	Firehose
+)
+
+func (s Service) String() string {
+	switch s {
+	case Kinesis:
+		return "kinesis"
+	case Firehose:
+		return "firehose"
+	}
+	return fmt.Sprintf("Service(%d)", int(s))
+}
+
+// PartitionKeyMode selects the Kinesis partition key.
+type PartitionKeyMode int
+
+const (
+	// HostIdentifier uses Config.HostIdentifier for every record (osquery's
+	// default; keeps a host's records in order on one shard).
+	HostIdentifier PartitionKeyMode = iota
+	// Random uses a fresh UUIDv4 from crypto/rand per shipped record (per
+	// aggregate when aggregating or joining).
+	Random
+	// Field uses the value of Config.PartitionKeyField in the JSON line,
+	// falling back to Config.HostIdentifier when it is absent, null, empty,
+	// an object or an array.
+	Field
+)
+
+// AWS limits (see the size-accounting comment above recordBudget).
+const (
+	KinesisMaxRecordBytes      = 1 << 20   // default per-stream MaxRecordSizeInKiB (1024)
+	KinesisMaxRecordBytesLarge = 10 << 20  // largest MaxRecordSizeInKiB a stream can be raised to
+	FirehoseMaxRecordBytes     = 1_024_000 // 1,000 KiB before base64, fixed
+	MaxBatchRecords            = 500       // both PutRecords and PutRecordBatch
+	KinesisMaxBatchBytes       = 5 << 20   // classic PutRecords limit, data + partition keys
+	FirehoseMaxBatchBytes      = 4 << 20   // PutRecordBatch limit, data only
+	MaxPartitionKeyChars       = 256       // Kinesis partition keys are 1–256 Unicode characters
+	minRecordBytes             = 1024
+	randomKeyLen               = 36 // UUIDv4 text
+)
+
+// Config configures a Packer. The zero value is not usable: Kinesis needs a
+// HostIdentifier unless PartitionKey is Random. DefaultConfig returns the
+// recommended settings.
+type Config struct {
+	Service Service
+	// MaxRecordBytes is the per-record limit; 0 means the service default.
+	// Kinesis counts data + partition key bytes against it (1 MiB default,
+	// or the stream's MaxRecordSizeInKiB×1024, at most 10 MiB); Firehose
+	// counts data only (at most 1,024,000).
+	MaxRecordBytes int
+	// Aggregate packs Kinesis records into KPL aggregated records, one
+	// aggregate per partition key. Kinesis only; excludes Join.
+	Aggregate bool
+	// Join concatenates newline-terminated lines into records up to the
+	// limit (Firehose bills each record rounded up to 5 KB). Requires
+	// Newline. With Kinesis it joins per partition key.
+	Join bool
+	// Newline appends "\n" to every line.
+	Newline bool
+	// Compression is "" or "gzip": each shipped record (aggregate, joined
+	// record or single line, after framing) is gzip-compressed and still
+	// fits the limit.
+	Compression string
+	// GzipLevel is the compress/gzip level 1–9; 0 means gzip.BestSpeed.
+	GzipLevel int
+	// PartitionKey selects the Kinesis partition key (ignored for Firehose).
+	PartitionKey PartitionKeyMode
+	// PartitionKeyField names the JSON member used in Field mode. A dotted
+	// path ("decorations.host_uuid") descends into nested objects; keys are
+	// matched in their raw JSON spelling. Number and bool values are used
+	// as their source text. Keys are cut to 256 characters.
+	PartitionKeyField string
+	// HostIdentifier is the partition key in HostIdentifier mode, the
+	// fallback in Field mode, and the hostIdentifier of status logs whose
+	// element lacks "h".
+	HostIdentifier string
+	// Version is osquery's version string, written as "version" into status
+	// logs like osquery does; omitted when empty.
+	Version string
+	// AddLogType appends "log_type":"result" (results, snapshots) or
+	// "log_type":"status" as the last member, replacing an existing
+	// top-level log_type value in place, like osquery's aws loggers.
+	AddLogType bool
+}
+
+// DefaultConfig returns the recommended settings for s: Kinesis with 1 MiB
+// records, no newline, no aggregation; Firehose with 1,024,000-byte
+// newline-joined records. Both add log_type and partition by host
+// identifier; set HostIdentifier before calling New.
+func DefaultConfig(s Service) Config {
+	c := Config{Service: s, AddLogType: true, PartitionKey: HostIdentifier}
+	switch s {
+	case Kinesis:
+		c.MaxRecordBytes = KinesisMaxRecordBytes
+	case Firehose:
+		c.MaxRecordBytes = FirehoseMaxRecordBytes
+		c.Join = true
+		c.Newline = true
+	}
+	return c
+}
+
+// Reason says why a line (or some rows of it) can never ship.
+type Reason uint8
+
+const (
+	// NotJSON: the line is not exactly one JSON object.
+	NotJSON Reason = iota + 1
+	// TooLarge: the line exceeds the record limit and cannot be split by
+	// rows (an event-format row, a status line, or an envelope that alone
+	// is too large).
+	TooLarge
+	// RowTooLarge: single rows of a batch/snapshot line exceed the limit
+	// even with only the envelope around them; the line's other rows ship.
+	RowTooLarge
+	// Incompressible: a record that fits uncompressed grew past the limit
+	// under gzip. Not expected in practice (lines are sized with a margin
+	// above gzip's worst-case expansion); kept so it can never be silent.
+	Incompressible
+)
+
+func (r Reason) String() string {
+	switch r {
+	case NotJSON:
+		return "not a JSON object"
+	case TooLarge:
+		return "larger than the record limit and not splittable"
+	case RowTooLarge:
+		return "single row larger than the record limit"
+	case Incompressible:
+		return "larger than the record limit after compression"
+	}
+	return fmt.Sprintf("Reason(%d)", uint8(r))
+}
+
+// Dropped reports data that can never ship. An entry may appear both here
+// (RowTooLarge) and in records' Refs (its other rows).
+type Dropped struct {
+	ID     int64
+	Reason Reason
+	Rows   int    // rows (or whole lines) lost
+	Bytes  int    // bytes lost
+	Sample []byte // at most 64 bytes from the start of the offending line or row, for logging
+}
+
+const sampleLen = 64
+
+// Stats are cumulative counters since New. Aggregation ratio is
+// Lines/Records, compression ratio FramedBytes/ShippedBytes.
+type Stats struct {
+	Entries      int64 // entries passed to Pack
+	Lines        int64 // user records shipped (lines and split parts)
+	Records      int64 // records returned
+	Split        int64 // entries split into more than one part
+	Dropped      int64 // Dropped reports returned
+	InputBytes   int64 // bytes of Entry.Line passed to Pack
+	RawBytes     int64 // bytes of shipped user records after framing (log_type, newline)
+	FramedBytes  int64 // bytes of records before compression (incl. KPL framing)
+	ShippedBytes int64 // bytes of Record.Data returned (partition keys not included)
+}
+
+// Packer packs entries into records. It reuses internal buffers between
+// calls and is not safe for concurrent use of Pack; Stats may be called
+// concurrently. Returned records never alias those buffers.
+type Packer struct {
+	cfg       Config
+	limit     int      // MaxRecordBytes
+	host      string   // HostIdentifier cut to a valid partition key
+	hostJSON  []byte   // HostIdentifier as a JSON string
+	verJSON   []byte   // Version as a JSON string
+	fieldPath []string // PartitionKeyField split on '.'
+	usePK     bool     // Kinesis
+	margin    int      // gzip worst-case expansion reserved per line
+	slack     int      // tests only: plan beyond the limit to exercise re-splitting
+
+	// reused between calls
+	tmp     []byte // framed user records
+	items   []item
+	order   []int32
+	counts  []int32
+	plans   []plan
+	rows    []span
+	parts   []int
+	status  []byte
+	part    []byte
+	raw     []byte
+	groups  map[string]int32
+	intern  map[string]string
+	keys    string // pool of random partition keys, 36 bytes each
+	gz      *gzip.Writer
+	gzBuf   bytes.Buffer
+	dropped []Dropped
+	lost    map[int64][]int // split parts dropped while building, by entry
+
+	stats struct {
+		entries, lines, records, split, dropped         atomic.Int64
+		inputBytes, rawBytes, framedBytes, shippedBytes atomic.Int64
+	}
+}
+
+// item is one framed user record in p.tmp.
+type item struct {
+	off, n int
+	pk     string
+	ref    Ref
+	group  int32
+}
+
+// plan is one output record: items p.order[from:to].
+type plan struct {
+	from, to int
+	pk       string
+	agg      bool
+}
+
+// New validates cfg and returns a Packer.
+func New(cfg Config) (*Packer, error) {
+	p := &Packer{cfg: cfg, usePK: cfg.Service == Kinesis}
+	switch cfg.Service {
+	case Kinesis:
+		if cfg.MaxRecordBytes == 0 {
+			p.limit = KinesisMaxRecordBytes
+		} else if p.limit = cfg.MaxRecordBytes; p.limit < minRecordBytes || p.limit > KinesisMaxRecordBytesLarge {
+			return nil, fmt.Errorf("pack: kinesis MaxRecordBytes %d outside [%d, %d]", p.limit, minRecordBytes, KinesisMaxRecordBytesLarge)
+		}
+	case Firehose:
+		if cfg.Aggregate {
+			return nil, errors.New("pack: KPL aggregation is Kinesis-only (Firehose Direct PUT does not de-aggregate); use Join")
+		}
+		if cfg.MaxRecordBytes == 0 {
+			p.limit = FirehoseMaxRecordBytes
+		} else if p.limit = cfg.MaxRecordBytes; p.limit < minRecordBytes || p.limit > FirehoseMaxRecordBytes {
+			return nil, fmt.Errorf("pack: firehose MaxRecordBytes %d outside [%d, %d]", p.limit, minRecordBytes, FirehoseMaxRecordBytes)
+		}
+	default:
+		return nil, fmt.Errorf("pack: unknown service %v", cfg.Service)
+	}
+	if cfg.Aggregate && cfg.Join {
+		return nil, errors.New("pack: Aggregate and Join are exclusive")
+	}
+	if cfg.Join && !cfg.Newline {
+		return nil, errors.New("pack: Join requires Newline (joined lines need a delimiter)")
+	}
+	switch cfg.Compression {
+	case "":
+	case "gzip":
+		lvl := cfg.GzipLevel
+		if lvl == 0 {
+			lvl = gzip.BestSpeed
+		}
+		if lvl < gzip.BestSpeed || lvl > gzip.BestCompression {
+			return nil, fmt.Errorf("pack: GzipLevel %d outside [1, 9]", cfg.GzipLevel)
+		}
+		p.gz, _ = gzip.NewWriterLevel(nil, lvl)
+		p.margin = gzipMargin(p.limit)
+	default:
+		return nil, fmt.Errorf("pack: unknown compression %q (want \"\" or \"gzip\")", cfg.Compression)
+	}
+	if p.usePK {
+		switch cfg.PartitionKey {
+		case HostIdentifier, Random:
+		case Field:
+			if cfg.PartitionKeyField == "" {
+				return nil, errors.New("pack: PartitionKey Field needs PartitionKeyField")
+			}
+			p.fieldPath = strings.Split(cfg.PartitionKeyField, ".")
+			p.intern = make(map[string]string)
+		default:
+			return nil, fmt.Errorf("pack: unknown partition key mode %d", cfg.PartitionKey)
+		}
+		if cfg.PartitionKey != Random && cfg.HostIdentifier == "" {
+			return nil, errors.New("pack: HostIdentifier is required for the Kinesis partition key")
+		}
+		p.host = truncRunes(cfg.HostIdentifier, MaxPartitionKeyChars)
+	}
+	if cfg.HostIdentifier != "" {
+		p.hostJSON = appendJSONString(nil, cfg.HostIdentifier)
+	}
+	if cfg.Version != "" {
+		p.verJSON = appendJSONString(nil, cfg.Version)
+	}
+	return p, nil
+}
+
+// Stats returns the cumulative counters.
+func (p *Packer) Stats() Stats {
+	s := &p.stats
+	return Stats{
+		Entries: s.entries.Load(), Lines: s.lines.Load(), Records: s.records.Load(),
+		Split: s.split.Load(), Dropped: s.dropped.Load(), InputBytes: s.inputBytes.Load(),
+		RawBytes: s.rawBytes.Load(), FramedBytes: s.framedBytes.Load(), ShippedBytes: s.shippedBytes.Load(),
+	}
+}
+
+// Size accounting (exact, in bytes):
+//
+//   - Kinesis: a record counts len(Data) + len(PartitionKey) against
+//     MaxRecordBytes (the service counts the UTF-8 bytes of the key too).
+//     Firehose: len(Data) only, against at most 1,024,000.
+//   - len(Data) is the shipped size: after log_type, newline, KPL framing
+//     and compression. A record of exactly MaxRecordBytes is allowed.
+//   - A KPL aggregate is 4 (magic) + Σ partition_key_table entries
+//     (1 + varint(len) + len) + Σ records entries (1 + varint(body) + body,
+//     body = 1 + varint(index) + 1 + varint(len(data)) + len(data)) + 16
+//     (MD5); see kpl.go. Its outer partition key is the aggregate's single
+//     key and counts again. A one-record container is sent raw, so it
+//     costs only its line + key.
+//   - A joined record is the sum of its newline-terminated lines.
+//   - With gzip, records are packed by their raw (uncompressed) size, which
+//     is conservative for JSON. Single lines and split parts are sized to
+//     fit the limit minus gzipMargin (gzip's worst-case expansion, with a
+//     wide safety factor) so even incompressible data fits alone; a
+//     multi-line record that grows past the limit under gzip is re-split
+//     in halves and recompressed, never truncated.
+//   - Batch limits (500 records; 5 MiB incl. partition keys for Kinesis,
+//     4 MiB data for Firehose) are applied by Batches.
+
+// recordBudget is the most bytes of Data a record with partition key
+// length pkLen may have.
+func (p *Packer) recordBudget(pkLen int) int { return p.limit - pkLen }
+
+// lineBudget is the most bytes a single framed line (or split part) may
+// have: it must fit alone, compressed if compression is on.
+func (p *Packer) lineBudget(pkLen int) int { return p.limit - pkLen - p.margin + p.slack }
+
+// planBudget is the raw size up to which lines are packed together.
+func (p *Packer) planBudget(pkLen int) int { return p.limit - pkLen + p.slack }
+
+// gzipMargin bounds gzip's expansion of n incompressible bytes: 18 bytes
+// of header and trailer plus 5 bytes per stored deflate block (Go's
+// compressor emits at most one per 16 KiB at levels 2–9 and per 64 KiB at
+// level 1; measured worst case for 1 MiB is 343 bytes). We reserve 64 +
+// n/1024 (1,088 bytes for 1 MiB), about three times the worst case.
+func gzipMargin(n int) int { return 64 + n/1024 }
+
+func (p *Packer) keyLen(pk string) int {
+	switch {
+	case !p.usePK:
+		return 0
+	case p.cfg.PartitionKey == Random:
+		return randomKeyLen
+	}
+	return len(pk)
+}
+
+// Pack turns entries into records, in queue order within each partition
+// key. Lines that can never ship are reported in Dropped, never silently
+// lost. The returned slices are owned by the caller.
+func (p *Packer) Pack(entries []Entry) ([]Record, []Dropped) {
+	p.tmp = p.tmp[:0]
+	p.items = p.items[:0]
+	p.dropped = nil
+	clear(p.lost)
+	var in int64
+	for i := range entries {
+		in += int64(len(entries[i].Line))
+		p.add(&entries[i])
+	}
+	recs := p.build()
+	dropped := p.dropped
+	p.dropped = nil
+	if cap(p.tmp) > 64<<20 { // don't pin a huge buffer after a burst
+		p.tmp = nil
+	}
+
+	s := &p.stats
+	s.entries.Add(int64(len(entries)))
+	s.inputBytes.Add(in)
+	s.records.Add(int64(len(recs)))
+	s.dropped.Add(int64(len(dropped)))
+	var lines, shipped int64
+	for i := range recs {
+		lines += int64(len(recs[i].Refs))
+		shipped += int64(len(recs[i].Data))
+	}
+	s.lines.Add(lines)
+	s.shippedBytes.Add(shipped)
+	return recs, dropped
+}
+
+func (p *Packer) drop(e *Entry, r Reason, rows, n int, sample []byte) {
+	if len(sample) > sampleLen {
+		sample = sample[:sampleLen:sampleLen]
+	}
+	p.dropped = append(p.dropped, Dropped{ID: e.ID, Reason: r, Rows: rows, Bytes: n, Sample: sample})
+}
+
+// add validates, converts and frames one entry into p.tmp/p.items.
+func (p *Packer) add(e *Entry) {
+	line := trimWS(e.Line)
+	logType := `"result"`
+	if e.Kind == Status {
+		logType = `"status"`
+		line = p.convertStatus(line)
+	}
+	var fieldTop string
+	if p.fieldPath != nil {
+		fieldTop = p.fieldPath[0]
+	}
+	info, ok := scanTop(line, fieldTop)
+	if !ok {
+		p.drop(e, NotJSON, 1, len(e.Line), e.Line)
+		return
+	}
+	pk := p.partitionKey(line, info)
+	budget := p.lineBudget(p.keyLen(pk))
+	off := len(p.tmp)
+	p.tmp = p.frame(p.tmp, line, info, logType)
+	if n := len(p.tmp) - off; n <= budget {
+		p.items = append(p.items, item{off: off, n: n, pk: pk, ref: Ref{ID: e.ID, Part: 0, Parts: 1}})
+		return
+	}
+	p.tmp = p.tmp[:off]
+	p.split(e, line, info, logType, pk, budget)
+}
+
+// frame appends line with log_type and newline applied.
+func (p *Packer) frame(dst, line []byte, info topInfo, logType string) []byte {
+	if p.cfg.AddLogType {
+		switch {
+		case info.logType.ok():
+			dst = append(dst, line[:info.logType.s]...)
+			dst = append(dst, logType...)
+			dst = append(dst, line[info.logType.e:]...)
+		case info.members == 0:
+			dst = append(dst, `{"log_type":`...)
+			dst = append(dst, logType...)
+			dst = append(dst, '}')
+		default:
+			dst = append(dst, line[:len(line)-1]...)
+			dst = append(dst, `,"log_type":`...)
+			dst = append(dst, logType...)
+			dst = append(dst, '}')
+		}
+	} else {
+		dst = append(dst, line...)
+	}
+	if p.cfg.Newline {
+		dst = append(dst, '\n')
+	}
+	return dst
+}
+
+// frameExtra is len(frame(line)) - len(line) for a non-empty object.
+func (p *Packer) frameExtra(info topInfo, logType string) int {
+	n := 0
+	if p.cfg.AddLogType {
+		if info.logType.ok() {
+			n += len(logType) - (info.logType.e - info.logType.s)
+		} else {
+			n += len(`,"log_type":`) + len(logType)
+		}
+	}
+	if p.cfg.Newline {
+		n++
+	}
+	return n
+}
+
+// partitionKey returns the line's partition key; "" for Firehose and for
+// Random (assigned per record when built).
+func (p *Packer) partitionKey(line []byte, info topInfo) string {
+	if !p.usePK {
+		return ""
+	}
+	switch p.cfg.PartitionKey {
+	case Random:
+		return ""
+	case Field:
+		v := info.field
+		for _, k := range p.fieldPath[1:] {
+			if !v.ok() || line[v.s] != '{' {
+				v = none
+				break
+			}
+			v = lookup(line, v, k)
+		}
+		text, _ := scalarText(line, v)
+		if len(text) == 0 {
+			return p.host
+		}
+		if s, ok := p.intern[string(text)]; ok {
+			return s
+		}
+		if len(p.intern) >= 4096 {
+			clear(p.intern)
+		}
+		s := truncRunes(string(text), MaxPartitionKeyChars)
+		p.intern[string(text)] = s
+		return s
+	}
+	return p.host
+}
+
+// randomKey returns a fresh UUIDv4 string. Keys are generated in bulk from
+// crypto/rand into one string and handed out as substrings.
+func (p *Packer) randomKey(want int) string {
+	if len(p.keys) < randomKeyLen {
+		n := max(want, 64)
+		raw := make([]byte, 16*n)
+		if _, err := rand.Read(raw); err != nil {
+			panic("pack: crypto/rand failed: " + err.Error()) // crypto/rand.Read never fails on supported systems
+		}
+		out := make([]byte, 0, randomKeyLen*n)
+		const hexd = "0123456789abcdef"
+		for k := 0; k < n; k++ {
+			u := raw[16*k : 16*k+16]
+			u[6] = u[6]&0x0f | 0x40 // version 4
+			u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+			for j, c := range u {
+				if j == 4 || j == 6 || j == 8 || j == 10 {
+					out = append(out, '-')
+				}
+				out = append(out, hexd[c>>4], hexd[c&15])
+			}
+		}
+		p.keys = string(out)
+	}
+	k := p.keys[:randomKeyLen]
+	p.keys = p.keys[randomKeyLen:]
+	return k
+}
