@@ -432,7 +432,10 @@ func (p *Packer) keyLen(pk string) int {
 
 // Pack turns entries into records, in queue order within each partition
 // key. Lines that can never ship are reported in Dropped, never silently
-// lost. The returned slices are owned by the caller.
+// lost. The returned slices are owned by the caller; uncompressed records
+// of one call share one backing array, so a retained record keeps that
+// call's output alive. Pack holds a framed copy of all entries plus the
+// output, so callers should pass bounded batches (a few MiB of lines).
 func (p *Packer) Pack(entries []Entry) ([]Record, []Dropped) {
 	p.tmp = p.tmp[:0]
 	p.items = p.items[:0]
