@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -31,6 +32,11 @@ type config struct {
 	SyslogLinesPerSecond int
 	SyslogEventsExpiry   uint64
 	SyslogEventsMax      uint64
+
+	// Logger plugins.
+	LoggerPlugin       string
+	ForwarderQueuePath string
+	AWS                awsconf.Flags
 
 	JSON bool // query subcommand output
 }
@@ -63,6 +69,10 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.SyslogLinesPerSecond, "syslog_lines_per_second", 0, "Cap on syslog lines ingested per second (0 = unlimited)")
 	fs.Uint64Var(&c.SyslogEventsExpiry, "syslog_events_expiry", 2592000, "Seconds syslog rows are kept (0 = forever)")
 	fs.Uint64Var(&c.SyslogEventsMax, "syslog_events_max", 100000, "Most syslog rows kept, counted in events (0 = unlimited)")
+
+	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
+	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
+	c.AWS.Register(fs)
 	return fs
 }
 
@@ -97,7 +107,46 @@ func (c *config) validate() error {
 	if c.SyslogLinesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
 	}
+	for _, svc := range c.loggers() {
+		if svc != awsconf.Kinesis && svc != awsconf.Firehose {
+			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (this extension provides kinesis and firehose)", svc))
+			continue
+		}
+		if err := c.AWS.Validate(svc); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// loggers returns the logger plugins to run: those named in logger_plugin
+// (osqueryd's own plugins such as filesystem are skipped) and those whose
+// stream is configured.
+func (c *config) loggers() []string {
+	var out []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, p := range strings.Split(c.LoggerPlugin, ",") {
+		p = strings.TrimSpace(p)
+		switch p {
+		case "", "filesystem", "tls", "syslog", "stdout", "aws_kinesis", "aws_firehose", "kafka_producer", "windows_event_log":
+			// osqueryd's built-in loggers: not ours to run.
+		default:
+			add(p)
+		}
+	}
+	if c.AWS.KinesisStream != "" {
+		add(awsconf.Kinesis)
+	}
+	if c.AWS.FirehoseStream != "" {
+		add(awsconf.Firehose)
+	}
+	return out
 }
 
 // option is one entry of osqueryd's options() answer.

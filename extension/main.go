@@ -137,12 +137,22 @@ func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Wri
 		return 1
 	}
 	srcCtx, stopSources := context.WithCancel(context.Background())
+	if err := rt.openLoggers(ctx); err != nil {
+		stopSources()
+		rt.close()
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return 2
+	}
 	// Pipe problems do not stop the extension: its tables keep serving the
 	// buffer and osquery_syslog_stats shows the error while it retries.
 	_ = rt.startSources(srcCtx, true)
+	rt.startLoggers(srcCtx)
 
 	for _, t := range rt.tables {
 		sup.plugins = append(sup.plugins, tablekit.Plugin(t, rt.tableOptions()))
+	}
+	for name, f := range rt.forwarders {
+		sup.plugins = append(sup.plugins, loggerPlugin(name, f))
 	}
 	log.Info("extension starting", "version", version, "socket", cfg.Socket, "database", cfg.DatabasePath)
 	err = sup.run(ctx)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/forwarder"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/queue"
 	"github.com/osquery-syslog/osquery-syslog/stats"
 	"github.com/osquery-syslog/osquery-syslog/tables/statstable"
 	"github.com/osquery-syslog/osquery-syslog/tables/syslog"
@@ -32,6 +34,9 @@ type runtime struct {
 	reg    *stats.Registry
 	syslog *eventstore.Stream
 	tables []tablekit.Table // unwrapped; see tableOptions
+
+	queue      *queue.DB
+	forwarders map[string]*forwarder.Forwarder // by logger plugin name
 
 	wg sync.WaitGroup
 }
@@ -154,8 +159,50 @@ func (rt *runtime) persistStats() {
 	}
 }
 
-// close waits for the sources (their context must be done) and closes the store.
+// openLoggers opens the durable queue and one forwarder per configured
+// logger plugin. Errors (a missing stream name, bad AWS settings) name the
+// flag and fail the start-up.
+func (rt *runtime) openLoggers(ctx context.Context) error {
+	names := rt.cfg.loggers()
+	if len(names) == 0 {
+		return nil
+	}
+	db, err := queue.Open(rt.cfg.ForwarderQueuePath)
+	if err != nil {
+		return fmt.Errorf("--forwarder_queue_path %s: %w", rt.cfg.ForwarderQueuePath, err)
+	}
+	rt.queue = db
+	rt.forwarders = map[string]*forwarder.Forwarder{}
+	for _, name := range names {
+		f, err := forwarder.Open(ctx, name, rt.cfg.AWS, db, rt.reg.Source(name), rt.log)
+		if err != nil {
+			return err
+		}
+		rt.forwarders[name] = f
+	}
+	return nil
+}
+
+// startLoggers runs the forwarders until ctx is done.
+func (rt *runtime) startLoggers(ctx context.Context) {
+	for name, f := range rt.forwarders {
+		rt.wg.Add(1)
+		go func() {
+			defer rt.wg.Done()
+			if err := f.Run(ctx); err != nil {
+				rt.log.Error("logger stopped", "logger", name, "err", err)
+			}
+		}()
+	}
+}
+
+// close waits for the sources and loggers (their context must be done) and
+// closes the store and the queue.
 func (rt *runtime) close() error {
 	rt.wg.Wait()
-	return rt.store.Close()
+	var qerr error
+	if rt.queue != nil {
+		qerr = rt.queue.Close()
+	}
+	return errors.Join(rt.store.Close(), qerr)
 }

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"context"
+
+	"github.com/osquery/osquery-go/plugin/logger"
+
+	"github.com/osquery-syslog/osquery-syslog/forwarder"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
+)
+
+// loggerPlugin adapts a forwarder to osquery-go's logger plugin: every call
+// only queues the line durably and returns.
+func loggerPlugin(name string, f *forwarder.Forwarder) *logger.Plugin {
+	return logger.NewPlugin(name, func(_ context.Context, typ logger.LogType, line string) error {
+		switch typ {
+		case logger.LogTypeString:
+			return f.Log(pack.Result, []byte(line))
+		case logger.LogTypeSnapshot:
+			return f.Log(pack.Snapshot, []byte(line))
+		case logger.LogTypeStatus:
+			return f.Log(pack.Status, []byte(line))
+		}
+		// init carries the process name and health is never sent.
+		return nil
+	})
+}
