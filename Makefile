@@ -1,8 +1,8 @@
 # osquery-syslog: build, test, run. `make help` lists the targets.
 #
-# Every Go command is built with the sqlite_vtable tag: the standalone engine
-# serves the tables through go-sqlite3's virtual-table API, which that tag
-# compiles in. cgo is required (go-sqlite3).
+# Every Go command is built with the sqlite_vtable tag: the standalone SQL
+# engine (engine/) is compiled only with it; without it `query` says so.
+# cgo is required (go-sqlite3).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -27,7 +27,12 @@ TEST_TIMEOUT ?= 20m
 # Fuzz targets as package:FuzzTarget pairs. Add yours here; `make test` runs
 # each for FUZZTIME_SHORT, `make fuzz` for FUZZTIME.
 FUZZ_TARGETS := \
-	./tables/syslog:FuzzParseLine
+	./tables/syslog:FuzzParseLine \
+	./forwarder/pack:FuzzSplit \
+	./forwarder/pack:FuzzKPL \
+	./forwarder/pack:FuzzValid \
+	./engine:FuzzParseCInt \
+	./engine:FuzzParseCDouble
 FUZZTIME_SHORT ?= 10s
 FUZZTIME ?= 60s
 
@@ -81,7 +86,7 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 			echo "fuzz: $$target not found in $$pkg (FUZZ_TARGETS in the Makefile)"; exit 1; \
 		fi; \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
-		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) "$$pkg/"; \
+		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" || exit 1; \
 	done
 
 bench: ## Run the Go benchmarks and write docs/BENCHMARKS.md
