@@ -82,7 +82,8 @@ fuzz-short:
 fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 	@for pair in $(FUZZ_TARGETS); do \
 		pkg=$${pair%%:*}; target=$${pair##*:}; \
-		if ! $(GO) test $(GOTAGS) -list "^$$target\$$" "$$pkg/" | grep -qx "$$target"; then \
+		listed=$$($(GO) test $(GOTAGS) -list "^$$target\$$" "$$pkg/"); \
+		if ! grep -qx "$$target" <<<"$$listed"; then \
 			echo "fuzz: $$target not found in $$pkg (FUZZ_TARGETS in the Makefile)"; exit 1; \
 		fi; \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
