@@ -248,6 +248,13 @@ func (f *Forwarder) send(ctx context.Context, batch []pack.Record) {
 			f.src.Retried.Add(int64(len(todo)))
 			continue
 		}
+		if len(res.SDKRetried) > 0 {
+			// The SDK resent the whole request after an error; if the
+			// service had acted on an earlier attempt, its records arrive
+			// twice. Nothing here can tell, so say it.
+			f.src.FailedByCode.Add("sdk_retried", int64(len(todo)*len(res.SDKRetried)))
+			f.log.Warn("the SDK resent a whole request; its records may arrive twice", "sink", f.sink.Name(), "records", len(todo), "errors", res.SDKRetried)
+		}
 		if f.src.State() != "ok" {
 			f.src.SetState("ok")
 			f.log.Info("sink accepts requests again", "sink", f.sink.Name())

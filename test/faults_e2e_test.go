@@ -2,6 +2,7 @@ package test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,11 @@ func TestKinesisThrottling30Percent(t *testing.T) {
 	report := t.Errorf
 	if dup != 0 {
 		t.Logf("KNOWN BUG: %d of %d lines duplicated under throttling", dup, n)
+		for _, l := range strings.Split(p.logs(), "\n") {
+			if strings.Contains(l, "WARN") || strings.Contains(l, "ERROR") || strings.Contains(l, "level=") && !strings.Contains(l, "INFO") {
+				t.Log(l)
+			}
+		}
 		report = t.Logf
 	}
 

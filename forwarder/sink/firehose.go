@@ -112,7 +112,7 @@ func (f *Firehose) Put(ctx context.Context, recs []Record) (Result, error) {
 	if len(out.RequestResponses) != len(recs) {
 		return Result{}, &MalformedResponseError{Op: "PutRecordBatch", Sent: len(recs), Got: len(out.RequestResponses)}
 	}
-	var res Result
+	res := Result{SDKRetried: sdkRetries(out.ResultMetadata)}
 	for i := range out.RequestResponses {
 		if c := aws.ToString(out.RequestResponses[i].ErrorCode); c != "" {
 			res.add(i, c, aws.ToString(out.RequestResponses[i].ErrorMessage))

@@ -157,7 +157,7 @@ func (k *Kinesis) Put(ctx context.Context, recs []Record) (Result, error) {
 	if len(out.Records) != len(recs) {
 		return Result{}, &MalformedResponseError{Op: "PutRecords", Sent: len(recs), Got: len(out.Records)}
 	}
-	var res Result
+	res := Result{SDKRetried: sdkRetries(out.ResultMetadata)}
 	for i := range out.Records {
 		if c := aws.ToString(out.Records[i].ErrorCode); c != "" {
 			res.add(i, c, aws.ToString(out.Records[i].ErrorMessage))

@@ -20,6 +20,9 @@ import (
 	"context"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go/middleware"
+
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
@@ -58,6 +61,12 @@ type Result struct {
 	Codes  []string
 	// Message is the ErrorMessage of the first failed entry, for logs.
 	Message string
+	// SDKRetried lists the errors of earlier attempts of this same request
+	// that the SDK retried before the answer came. A retry after an error
+	// the service may have acted on (a timeout or reset after the request
+	// was written) can deliver the request's records twice; the caller logs
+	// and counts it.
+	SDKRetried []string
 }
 
 // OK reports whether every record was accepted.
@@ -108,4 +117,20 @@ func apply(opts []Option) options {
 		fn(&o)
 	}
 	return o
+}
+
+// sdkRetries returns the errors of the attempts the SDK retried before the
+// one that answered.
+func sdkRetries(md middleware.Metadata) []string {
+	ar, ok := retry.GetAttemptResults(md)
+	if !ok {
+		return nil
+	}
+	var errs []string
+	for _, a := range ar.Results {
+		if a.Retried && a.Err != nil {
+			errs = append(errs, a.Err.Error())
+		}
+	}
+	return errs
 }
