@@ -25,7 +25,7 @@ type Config struct {
 	MaxLine        int           // longest line kept whole, in bytes (DefaultMaxLine)
 	PollInterval   time.Duration // how often files are checked without inotify (DefaultPollInterval)
 	MaxOpen        int           // most file handles held at once (DefaultMaxOpen)
-	RotateWait     time.Duration // how long a rotated or deleted file is kept open after it stopped growing (DefaultRotateWait)
+	RotateWait     time.Duration // how long a rotated or deleted file is kept open after it stopped growing (DefaultRotateWait; negative: not at all)
 	BatchSize      int           // most lines per Append (DefaultBatchSize)
 	NoInotify      bool          // poll only, even where inotify exists
 	RescanInterval time.Duration // with inotify, how often every pattern is scanned anyway (DefaultRescanInterval)
@@ -57,8 +57,10 @@ func (c Config) withDefaults() Config {
 	if c.MaxOpen <= 0 {
 		c.MaxOpen = DefaultMaxOpen
 	}
-	if c.RotateWait < 0 {
-		c.RotateWait = 0
+	if c.RotateWait == 0 {
+		c.RotateWait = DefaultRotateWait
+	} else if c.RotateWait < 0 {
+		c.RotateWait = 0 // finish a rotated file as soon as it is read to its end
 	}
 	if c.BatchSize <= 0 {
 		c.BatchSize = DefaultBatchSize
