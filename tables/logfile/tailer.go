@@ -552,8 +552,10 @@ func (t *Tailer) verify(fd *os.File, id fileID, p position) bool {
 	if id.Size < p.Offset || id.Size < p.HeadLen {
 		return false
 	}
-	if h, ok := hashRange(fd, 0, p.HeadLen, t.hbuf); !ok || h != p.Head {
-		return false
+	if p.HeadLen > 0 {
+		if h, ok := hashRange(fd, 0, p.HeadLen, t.hbuf); !ok || h != p.Head {
+			return false
+		}
 	}
 	if p.Offset > 0 {
 		n := min(int64(markerLen), p.Offset)
@@ -732,7 +734,9 @@ func (t *Tailer) followers() []*follower {
 
 // boundOpen closes the handles of the least recently active followed files
 // beyond MaxOpen (retired generations keep theirs: they are few and short
-// lived). A closed file is reopened by path when it changes; if it was
+// lived; so do files with an unfinished last line). A file deleted while its
+// handle is closed loses the lines it got after its last read: the price of
+// the bound (raise --logfile_max_open to avoid it). A closed file is reopened by path when it changes; if it was
 // rotated meanwhile, it is found again by inode in its directory.
 func (t *Tailer) boundOpen() {
 	open := len(t.old)
@@ -748,8 +752,13 @@ func (t *Tailer) boundOpen() {
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].active.Before(list[j].active) })
 	for _, f := range list {
-		if open <= t.cfg.MaxOpen || f.dirty {
+		if open <= t.cfg.MaxOpen {
 			break
+		}
+		if f.dirty || f.last.Size > f.pos.Offset {
+			// Unstored, or an unfinished line waits: if this file were
+			// deleted now, only the handle could still read it.
+			continue
 		}
 		f.close()
 		open--
