@@ -246,10 +246,10 @@ func (m *model) check() {
 }
 
 func TestModel(t *testing.T) {
-	seeds := 8
-	ops := 300
+	seeds := 10
+	ops := 500
 	if raceEnabled {
-		seeds, ops = 4, 250
+		seeds, ops = 6, 300
 	}
 	for seed := range seeds {
 		t.Run("seed"+strconv.Itoa(seed), func(t *testing.T) {
