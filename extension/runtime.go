@@ -35,6 +35,8 @@ type runtime struct {
 	syslog *eventstore.Stream
 	tables []tablekit.Table // unwrapped; see tableOptions
 
+	logfile *eventstore.Stream // logfile_lines (logfile.go)
+
 	queue      *queue.DB
 	forwarders map[string]*forwarder.Forwarder // by logger plugin name
 
@@ -71,6 +73,10 @@ func openRuntime(cfg *config, log *slog.Logger, ingest bool) (*runtime, error) {
 	rt.tables = []tablekit.Table{
 		syslog.Table(rt.syslog),
 		statstable.Table(rt.reg, statsStore),
+	}
+	if err := rt.openLogfile(ingest); err != nil {
+		store.Close()
+		return nil, err
 	}
 	return rt, nil
 }
@@ -135,6 +141,7 @@ func (rt *runtime) startSources(ctx context.Context, retry bool) error {
 			}
 		}
 	}
+	rt.startLogfile(ctx)
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()
