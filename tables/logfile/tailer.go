@@ -473,6 +473,9 @@ func (t *Tailer) open(path string, id fileID) error {
 			t.tombstones[p.key()] = ""
 			continue
 		}
+		if p.Current {
+			t.src.Rotations.Add(1) // rotated or replaced while we were down
+		}
 		if err := t.recover(p); err != nil {
 			fd.Close()
 			return err

@@ -1,0 +1,136 @@
+package test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/test/osquerytest"
+)
+
+func appendLog(t *testing.T, path string, lines ...string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(strings.Join(lines, "\n") + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func logLines(gen string, from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("%s %d", gen, i))
+	}
+	return out
+}
+
+// The daemon follows a log file through a rename rotation while it runs, a
+// rotation and appends while it is stopped, and a copytruncate; query reads
+// logfile_lines: every line exactly once, numbered within its generation.
+func TestLogfileRotationAndRestart(t *testing.T) {
+	dir := osquerytest.ShortTempDir(t)
+	logs := filepath.Join(dir, "logs")
+	if err := os.Mkdir(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "buffer.db")
+	app := filepath.Join(logs, "app.log")
+	argv := []string{extBin, "daemon", "--database_path", db, "--disable_syslog",
+		"--logfile_paths", filepath.Join(logs, "*.log"), "--logfile_poll_interval", "100ms"}
+
+	countIs := func(want int) func() error {
+		return func() error {
+			rows := runQuery(t, db, `SELECT count(*) AS n FROM logfile_lines`)
+			if len(rows) != 1 || rows[0]["n"] != strconv.Itoa(want) {
+				return fmt.Errorf("rows %v, want %d", rows, want)
+			}
+			return nil
+		}
+	}
+
+	appendLog(t, app, logLines("g1", 0, 100)...)
+	p := startProcess(t, dir, argv)
+	eventually(t, time.Minute, "first 100 lines", countIs(100))
+
+	// Rename rotation while running, with lines the daemon has not read yet.
+	appendLog(t, app, logLines("g1", 100, 150)...)
+	if err := os.Rename(app, app+".1"); err != nil {
+		t.Fatal(err)
+	}
+	appendLog(t, app, logLines("g2", 0, 50)...)
+	eventually(t, time.Minute, "lines across the rotation", countIs(200))
+
+	if code := p.terminate(30 * time.Second); code != 0 {
+		t.Fatalf("daemon exit code %d", code)
+	}
+	// While it is down: more lines, a rotation, a new file.
+	appendLog(t, app, logLines("g2", 50, 70)...)
+	if err := os.Rename(app, app+".2"); err != nil {
+		t.Fatal(err)
+	}
+	appendLog(t, app, logLines("g3", 0, 10)...)
+
+	p = startProcess(t, dir, argv)
+	eventually(t, time.Minute, "lines after the restart", countIs(230))
+
+	// copytruncate once the daemon has read everything.
+	if err := os.Truncate(app, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendLog(t, app, logLines("g4", 0, 5)...)
+	eventually(t, time.Minute, "lines after copytruncate", countIs(235))
+
+	rows := runQuery(t, db, `SELECT path, line, message, offset, inode, truncated, eid FROM logfile_lines ORDER BY eid`)
+	want := map[string]int{"g1": 150, "g2": 70, "g3": 10, "g4": 5}
+	next := map[string]int{}
+	for _, r := range rows {
+		gen, _, _ := strings.Cut(r["message"], " ")
+		if r["message"] != fmt.Sprintf("%s %d", gen, next[gen]) {
+			t.Fatalf("row %v: want %s %d next (each line once, in order)", r, gen, next[gen])
+		}
+		if r["line"] != strconv.Itoa(next[gen]+1) || r["path"] != app || r["truncated"] != "0" {
+			t.Errorf("row %v: want line %d, path %s", r, next[gen]+1, app)
+		}
+		next[gen]++
+	}
+	for gen, n := range want {
+		if next[gen] != n {
+			t.Errorf("generation %s: %d lines, want %d", gen, next[gen], n)
+		}
+	}
+
+	// Pushed-down constraints answer through the store.
+	if got := runQuery(t, db, `SELECT count(*) AS n FROM logfile_lines WHERE path = '`+app+`' AND eid > 200`); got[0]["n"] != "35" {
+		t.Errorf("path+eid constraint: %v, want 35", got)
+	}
+	var stats []map[string]string
+	eventually(t, time.Minute, "logfile stats persisted", func() error {
+		stats = runQuery(t, db, `SELECT rotations, lines_read FROM osquery_syslog_stats WHERE source = 'logfile'`)
+		if len(stats) != 1 || stats[0]["rotations"] != "2" {
+			return fmt.Errorf("stats %v, want 2 rotations since the restart", stats)
+		}
+		return nil
+	})
+	if code := p.terminate(30 * time.Second); code != 0 {
+		t.Errorf("daemon exit code %d", code)
+	}
+}
+
+func TestLogfileBadFlag(t *testing.T) {
+	dir := osquerytest.ShortTempDir(t)
+	p := startProcess(t, dir, []string{extBin, "daemon", "--database_path", filepath.Join(dir, "b.db"), "--disable_syslog", "--logfile_paths", "/var/log/[x"})
+	if code := p.waitExit(30 * time.Second); code != 2 {
+		t.Errorf("exit code %d, want 2", code)
+	}
+	if !strings.Contains(p.logs(), "--logfile_paths") {
+		t.Errorf("error does not name the flag:\n%s", p.logs())
+	}
+}
