@@ -21,6 +21,7 @@ const (
 	colOffset
 	colInode
 	colTruncated
+	numColumns
 )
 
 // Schema is the event-store stream behind logfile_lines. Besides these,

@@ -124,6 +124,8 @@ type follower struct {
 	active    time.Time // last time it had new data
 	retired   bool      // rotated away or deleted: draining
 	finished  bool      // retired and read to its end; closed once stored
+	pathAny   any       // the path and inode as row values, boxed once
+	inoAny    any
 }
 
 // Tailer follows the files matched by Config.Paths into a Sink. Step and
@@ -142,6 +144,8 @@ type Tailer struct {
 
 	pending    []eventstore.Event
 	nowUnix    int64
+	chunk      string // the current read as a string
+	slab       []any  // values of the next events
 	tombstones map[string]string
 	lastExpire time.Time
 }
@@ -390,11 +394,17 @@ func (t *Tailer) readLines(f *follower) error {
 		f.active = t.now()
 		t.nowUnix = f.active.Unix()
 		data := t.buf[:n]
+		// One string per read: the messages are substrings of it.
+		t.chunk = ""
 		done := 0
 		for {
 			l, start, c, ok := f.sp.next(data[done:])
 			if ok {
-				t.emit(f, l, f.pos.Offset+int64(done+start))
+				if t.chunk == "" {
+					t.chunk = string(data)
+				}
+				from := done + start
+				t.emitText(f, t.chunk[from:from+len(l.text)], l.truncated, f.pos.Offset+int64(from))
 			}
 			done += c
 			if !ok {
@@ -420,17 +430,30 @@ func (t *Tailer) readLines(f *follower) error {
 
 // emit queues one line of f as an event.
 func (t *Tailer) emit(f *follower, l line, off int64) {
+	t.emitText(f, string(l.text), l.truncated, off)
+}
+
+// valuesSlab is how many events' values are allocated at once.
+const valuesSlab = 256
+
+func (t *Tailer) emitText(f *follower, text string, truncated bool, off int64) {
 	f.pos.Line++
 	var trunc int64
-	if l.truncated {
+	if truncated {
 		trunc = 1
 		t.src.TruncatedLines.Add(1)
 	}
 	t.src.LinesRead.Add(1)
-	t.pending = append(t.pending, eventstore.Event{
-		Time:   t.nowUnix,
-		Values: []any{f.pos.Path, f.pos.Line, string(l.text), off, int64(f.pos.Ino), trunc},
-	})
+	if f.pathAny == nil || f.inoAny == nil {
+		f.pathAny, f.inoAny = f.pos.Path, int64(f.pos.Ino)
+	}
+	if len(t.slab) < numColumns {
+		t.slab = make([]any, numColumns*valuesSlab)
+	}
+	v := t.slab[:numColumns:numColumns]
+	t.slab = t.slab[numColumns:]
+	v[colPath], v[colLine], v[colMessage], v[colOffset], v[colInode], v[colTruncated] = f.pathAny, f.pos.Line, text, off, f.inoAny, trunc
+	t.pending = append(t.pending, eventstore.Event{Time: t.nowUnix, Values: v})
 }
 
 // open starts following the file at path: resumed from a saved position
