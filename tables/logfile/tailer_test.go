@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,7 +61,7 @@ func (h *harness) open() {
 	} else {
 		h.sink = h.st
 	}
-	h.tl, err = New(h.cfg, h.sink, h.store, h.src, nil)
+	h.tl, err = New(h.cfg, h.sink, h.store, h.src, slog.New(slog.DiscardHandler))
 	if err != nil {
 		h.t.Fatal(err)
 	}
