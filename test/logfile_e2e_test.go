@@ -134,3 +134,56 @@ func TestLogfileBadFlag(t *testing.T) {
 		t.Errorf("error does not name the flag:\n%s", p.logs())
 	}
 }
+
+// Under osqueryd: logfile_lines is registered with its schema and answers
+// generate calls with osquery's constraint JSON, path pushed down.
+func TestLogfileThroughOsqueryd(t *testing.T) {
+	e := newEnv(t)
+	logs := filepath.Join(e.dir, "logs")
+	if err := os.Mkdir(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(logs, "a.log"), filepath.Join(logs, "b.log")
+	appendLog(t, a, "alpha one", "alpha two")
+	appendLog(t, b, "beta one")
+	_, _ = e.start(t, "--logfile_paths", filepath.Join(logs, "*.log"), "--logfile_poll_interval", "100ms")
+
+	cols, err := e.mgr.Columns("logfile_lines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, c := range cols {
+		types[c.Name] = c.Type
+		if c.Hidden() != (c.Name == "eid") {
+			t.Errorf("logfile_lines.%s hidden = %v", c.Name, c.Hidden())
+		}
+	}
+	want := map[string]string{"path": "TEXT", "line": "BIGINT", "time": "BIGINT", "message": "TEXT",
+		"offset": "BIGINT", "inode": "BIGINT", "truncated": "INTEGER", "eid": "BIGINT"}
+	if len(types) != len(want) {
+		t.Errorf("logfile_lines columns %v, want %v", types, want)
+	}
+	for n, typ := range want {
+		if types[n] != typ {
+			t.Errorf("logfile_lines.%s is %q, want %s", n, types[n], typ)
+		}
+	}
+
+	ctx := callCtx(t)
+	var rows []map[string]string
+	eventually(t, time.Minute, "rows of a.log", func() error {
+		rows, err = e.mgr.Select(ctx, "logfile_lines", osquerytest.Constraint{Column: "path", Op: osquerytest.OpEquals, Expr: a})
+		if err != nil {
+			return err
+		}
+		if len(rows) != 2 {
+			return fmt.Errorf("%d rows: %v", len(rows), rows)
+		}
+		return nil
+	})
+	if rows[0]["message"] != "alpha one" || rows[1]["message"] != "alpha two" || rows[1]["line"] != "2" || rows[1]["offset"] != "10" {
+		t.Errorf("rows %v", rows)
+	}
+	checkRowKeys(t, e.mgr, "logfile_lines", rows[0])
+}
