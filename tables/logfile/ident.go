@@ -2,7 +2,6 @@ package logfile
 
 import (
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"io"
 	"os"
@@ -23,6 +22,9 @@ const (
 	headMax   = 1024
 	markerLen = 64
 )
+
+// errNotRegular: a pattern matched a directory, FIFO or device; skipped.
+var errNotRegular = errors.New("not a regular file")
 
 // fileID is what stat tells about a file.
 type fileID struct {
@@ -54,7 +56,7 @@ func statPath(path string) (fileID, error) {
 		return fileID{}, err
 	}
 	if !fi.Mode().IsRegular() {
-		return fileID{}, fmt.Errorf("%s is not a regular file", path)
+		return fileID{}, errNotRegular
 	}
 	id, ok := idOf(fi)
 	if !ok {

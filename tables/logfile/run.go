@@ -77,6 +77,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 		}
 		if t.now().Sub(t.lastExpire) >= t.cfg.ExpireInterval {
 			t.lastExpire = t.now()
+			t.prune()
 			n, err := t.sink.Expire(t.lastExpire)
 			if err == nil {
 				t.src.RowsExpired.Add(n)

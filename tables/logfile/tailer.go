@@ -105,6 +105,7 @@ type position struct {
 	Marker   uint64 `json:"marker"`
 	Skipping bool   `json:"skipping,omitempty"`
 	Current  bool   `json:"current"` // the path names this file (false: rotated away, draining)
+	Seq      int64  `json:"seq"`     // when it was first followed (unix ns): orders generations of a path
 }
 
 func (p position) key() string {
@@ -131,22 +132,24 @@ type follower struct {
 // Tailer follows the files matched by Config.Paths into a Sink. Step and
 // Close must not be called concurrently; Run calls Step itself.
 type Tailer struct {
-	cfg   Config
-	sink  Sink
-	src   *stats.Source
-	log   *slog.Logger
-	now   func() time.Time
-	cur   map[string]*follower // by path: the generation the path names
-	old   []*follower          // rotated or deleted generations, draining
-	saved map[string][]position
-	buf   []byte
-	hbuf  []byte
+	cfg    Config
+	sink   Sink
+	states StateReader
+	src    *stats.Source
+	log    *slog.Logger
+	now    func() time.Time
+	cur    map[string]*follower // by path: the generation the path names
+	old    []*follower          // rotated or deleted generations, draining
+	saved  map[string][]position
+	buf    []byte
+	hbuf   []byte
 
 	pending    []eventstore.Event
 	nowUnix    int64
 	chunk      string // the current read as a string
 	slab       []any  // values of the next events
 	tombstones map[string]string
+	lastErr    map[string]string // last error logged per path
 	lastExpire time.Time
 }
 
@@ -165,12 +168,13 @@ func New(cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog
 		src = stats.NewRegistry().Source("logfile")
 	}
 	t := &Tailer{
-		cfg: cfg, sink: sink, src: src, log: log, now: time.Now,
+		cfg: cfg, sink: sink, states: states, src: src, log: log, now: time.Now,
 		cur:        map[string]*follower{},
 		saved:      map[string][]position{},
 		buf:        make([]byte, max(minReadBuf, cfg.MaxLine+2)),
 		hbuf:       make([]byte, headMax),
 		tombstones: map[string]string{},
+		lastErr:    map[string]string{},
 	}
 	if states != nil {
 		m, err := states.States(StateKeyPrefix)
@@ -189,8 +193,24 @@ func New(cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog
 			t.saved[p.Path] = append(t.saved[p.Path], p)
 		}
 	}
+	t.prune()
 	t.lastExpire = t.now()
 	return t, nil
+}
+
+// statePruner is implemented by *eventstore.Store.
+type statePruner interface {
+	PruneStates(prefix string) (int64, error)
+}
+
+// prune deletes the positions of finished generations (stored as "" with
+// their last rows), so the state does not grow with every file ever seen.
+func (t *Tailer) prune() {
+	if p, ok := t.states.(statePruner); ok {
+		if _, err := p.PruneStates(StateKeyPrefix); err != nil {
+			t.log.Warn("pruning finished log file positions", "err", err)
+		}
+	}
 }
 
 // Close closes every file. Positions are already stored with their rows.
@@ -254,10 +274,18 @@ func (t *Tailer) Step() error {
 	// Saved positions of paths that match nothing any more: their files
 	// may survive under another name (rotated while we were down).
 	for path, list := range t.saved {
+		sort.Slice(list, func(i, j int) bool { return list[i].Seq < list[j].Seq })
 		for _, p := range list {
-			if err == nil {
-				t.recover(p)
+			if err != nil {
+				break
 			}
+			if id, serr := statPath(p.Path); serr == nil && p.Current && p.id().sameFile(id) {
+				// Still there but no longer matched (--logfile_paths
+				// changed): stop following it.
+				t.tombstones[p.key()] = ""
+				continue
+			}
+			err = t.recover(p)
 		}
 		delete(t.saved, path)
 	}
@@ -305,7 +333,7 @@ func (t *Tailer) visit(path string) error {
 			// draining the open file.
 			return t.retire(f)
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotRegular) {
 			t.fail("stat", path, err)
 		}
 		return nil
@@ -473,7 +501,7 @@ func (t *Tailer) open(path string, id fileID) error {
 		fid.Birth = birthTime(path)
 	}
 	f := &follower{
-		pos:    position{Path: path, Dev: fid.Dev, Ino: fid.Ino, Birth: fid.Birth, Current: true},
+		pos:    position{Path: path, Dev: fid.Dev, Ino: fid.Ino, Birth: fid.Birth, Current: true, Seq: time.Now().UnixNano()},
 		f:      fd,
 		sp:     splitter{max: t.cfg.MaxLine},
 		dirty:  true,
@@ -481,6 +509,8 @@ func (t *Tailer) open(path string, id fileID) error {
 	}
 	saved := t.saved[path]
 	delete(t.saved, path)
+	// Older generations first: they are drained before the file at the path.
+	sort.Slice(saved, func(i, j int) bool { return saved[i].Seq < saved[j].Seq })
 	for _, p := range saved {
 		if p.id().sameFile(fid) {
 			if t.verify(fd, fid, p) {
@@ -791,9 +821,21 @@ func (t *Tailer) boundOpen() {
 	}
 }
 
+// fail counts and records an error. A file that keeps failing the same way
+// (no permission to read it) is logged once, not at every step.
 func (t *Tailer) fail(op, path string, err error) {
 	t.src.Errors.Add(1)
 	t.src.SetError(fmt.Errorf("%s %s: %w", op, path, err))
+	msg := op + ": " + err.Error()
+	if path != "" && t.lastErr[path] == msg {
+		return
+	}
+	if path != "" {
+		if len(t.lastErr) > 4*t.cfg.MaxOpen {
+			clear(t.lastErr)
+		}
+		t.lastErr[path] = msg
+	}
 	t.log.Warn("log file error", "op", op, "path", path, "err", err)
 }
 

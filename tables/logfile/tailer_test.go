@@ -560,3 +560,66 @@ func waitCount(t *testing.T, st *eventstore.Stream, n int64) {
 	}
 	t.Fatalf("fewer than %d rows after 10s", n)
 }
+
+// Finished generations leave no state behind once pruned: the state table
+// does not grow with every rotation.
+func TestFinishedPositionsPruned(t *testing.T) {
+	h := newHarness(t, Config{RotateWait: -1})
+	p := h.path("app.log")
+	for i := range 5 {
+		appendFile(t, p, fmt.Sprintf("g%d\n", i))
+		h.step()
+		os.Rename(p, p+".old")
+	}
+	appendFile(t, p, "last\n")
+	h.step()
+	h.restart() // New prunes
+	m, err := h.store.States(StateKeyPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 {
+		t.Fatalf("%d saved positions after 5 rotations, want 1 (the current file): %v", len(m), m)
+	}
+	h.step()
+	h.wantMessages("g0", "g1", "g2", "g3", "g4", "last")
+}
+
+// A pattern matching a directory or a FIFO skips it without errors.
+func TestNonRegularSkipped(t *testing.T) {
+	h := newHarness(t, Config{})
+	os.Mkdir(h.path("dir.log"), 0o755)
+	syscall.Mkfifo(h.path("fifo.log"), 0o600)
+	appendFile(t, h.path("x.log"), "x\n")
+	h.step()
+	h.step()
+	h.wantMessages("x")
+	if n := h.src.Errors.Load(); n != 0 {
+		t.Fatalf("errors = %d, want 0", n)
+	}
+}
+
+// A path that fails (here a symlink loop: ELOOP, even for root) is counted
+// at every attempt, named in the last error, and logged once.
+func TestFailingPathCounted(t *testing.T) {
+	h := newHarness(t, Config{})
+	var logs strings.Builder
+	h.tl.log = slog.New(slog.NewTextHandler(&logs, nil))
+	loop := h.path("loop.log")
+	if err := os.Symlink(loop, loop); err != nil {
+		t.Fatal(err)
+	}
+	appendFile(t, h.path("ok.log"), "ok\n")
+	h.step()
+	h.step()
+	h.wantMessages("ok")
+	if n := h.src.Errors.Load(); n != 2 {
+		t.Fatalf("errors = %d, want 2", n)
+	}
+	if msg, _ := h.src.LastError(); !strings.Contains(msg, "loop.log") {
+		t.Fatalf("last error %q does not name the file", msg)
+	}
+	if n := strings.Count(logs.String(), "log file error"); n != 1 {
+		t.Fatalf("logged %d times, want once:\n%s", n, logs.String())
+	}
+}
