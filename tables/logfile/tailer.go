@@ -266,11 +266,14 @@ func (t *Tailer) matches(path string) bool {
 func (t *Tailer) Step() error {
 	paths := t.match()
 	for p := range t.cur {
-		if !slices.Contains(paths, p) {
-			paths = append(paths, p)
+		if _, found := slices.BinarySearch(paths, p); !found {
+			paths = append(paths, p) // no longer matched: see whether it went away
 		}
 	}
 	err := t.step(paths)
+	if err != nil {
+		return err
+	}
 	// Saved positions of paths that match nothing any more: their files
 	// may survive under another name (rotated while we were down).
 	for path, list := range t.saved {
@@ -402,7 +405,7 @@ func (t *Tailer) markerOK(f *follower) bool {
 
 // restart begins a new generation of the same file at offset 0.
 func (t *Tailer) restart(f *follower, id fileID) {
-	f.pos = position{Path: f.pos.Path, Dev: id.Dev, Ino: id.Ino, Birth: f.pos.Birth, Current: f.pos.Current}
+	f.pos = position{Path: f.pos.Path, Dev: id.Dev, Ino: id.Ino, Birth: f.pos.Birth, Current: f.pos.Current, Seq: f.pos.Seq}
 	f.sp.skipping = false
 	f.dirty = true
 }
@@ -507,6 +510,7 @@ func (t *Tailer) open(path string, id fileID) error {
 		dirty:  true,
 		active: t.now(),
 	}
+	f.committed = f.pos // if the first store fails, start over from here
 	saved := t.saved[path]
 	delete(t.saved, path)
 	// Older generations first: they are drained before the file at the path.
