@@ -11,7 +11,8 @@ import (
 
 // The model test drives a simulated writer (the application plus logrotate)
 // through random sequences of append, partial append, rename rotation,
-// copytruncate, delete, recreate, tailer steps and restarts of the binary,
+// copytruncate, delete, recreate, tailer steps, store failures and restarts
+// of the binary,
 // on real files, and checks the store against what the writer wrote: every
 // complete line of every file generation exactly once, in order, numbered
 // from 1 within its generation.
@@ -52,6 +53,7 @@ type model struct {
 	// deletedUnseen: a file was deleted and the tailer has not looked since.
 	deletedUnseen bool
 	ops           map[string]int
+	fail          *failSink
 }
 
 func (m *model) newGen(p *pathModel) *genModel {
@@ -185,7 +187,14 @@ func (m *model) op() {
 		m.ops["recreate"]++
 		appendFile(m.t, path, "")
 		m.newGen(p)
-	case r < 85:
+	case r < 80:
+		// The store refuses the next transaction (disk full, locked): the
+		// positions must not move past rows that were not stored.
+		m.ops["store_failure"]++
+		m.fail.fail = 1
+		_ = m.h.tl.Step()
+		m.fail.fail = 0
+	case r < 86:
 		m.ops["restart"]++
 		if m.deletedUnseen {
 			m.step()
@@ -251,14 +260,19 @@ func TestModel(t *testing.T) {
 	if raceEnabled {
 		seeds, ops = 6, 300
 	}
+	// LOGFILE_MODEL_SEEDS=n runs n seeds, for a longer hunt.
+	if n, err := strconv.Atoi(os.Getenv("LOGFILE_MODEL_SEEDS")); err == nil && n > 0 {
+		seeds = n
+	}
 	for seed := range seeds {
 		t.Run("seed"+strconv.Itoa(seed), func(t *testing.T) {
 			cfg := Config{RotateWait: -1, BatchSize: 1 + seed*7}
 			if seed%2 == 1 {
 				cfg.MaxOpen = 1
 			}
-			h := newHarness(t, cfg)
-			m := &model{t: t, h: h, rng: rand.New(rand.NewPCG(uint64(seed), 42)), ops: map[string]int{}}
+			fail := &failSink{}
+			h := newHarnessSink(t, cfg, fail)
+			m := &model{t: t, h: h, fail: fail, rng: rand.New(rand.NewPCG(uint64(seed), 42)), ops: map[string]int{}}
 			m.paths = []*pathModel{{name: "app.log"}, {name: "other.log"}}
 			for range ops {
 				m.op()

@@ -33,9 +33,17 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
+	return newHarnessSink(t, cfg, nil)
+}
+
+// newHarnessSink is newHarness storing through fs (nil: the stream itself).
+func newHarnessSink(t testing.TB, cfg Config, fs *failSink) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t, dir: dir, db: filepath.Join(t.TempDir(), "events.db"), cfg: cfg, clock: time.Unix(1_700_000_000, 0)}
+	if fs != nil {
+		h.sink = fs
+	}
 	if len(h.cfg.Paths) == 0 {
 		h.cfg.Paths = []string{filepath.Join(dir, "*.log")}
 	}
