@@ -51,6 +51,17 @@ func idOf(fi os.FileInfo) (fileID, bool) {
 
 // statPath stats path (following symlinks) with its birth time.
 func statPath(path string) (fileID, error) {
+	id, err := statPathNoBirth(path)
+	if err != nil {
+		return id, err
+	}
+	id.Birth = birthTime(path)
+	return id, nil
+}
+
+// statPathNoBirth is statPath without the birth time (one system call
+// fewer).
+func statPathNoBirth(path string) (fileID, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return fileID{}, err
@@ -62,7 +73,6 @@ func statPath(path string) (fileID, error) {
 	if !ok {
 		return fileID{}, errors.New("no inode information")
 	}
-	id.Birth = birthTime(path)
 	return id, nil
 }
 

@@ -329,7 +329,16 @@ func (t *Tailer) step(paths []string) error {
 // visit checks one path: new file, rotation, truncation or growth.
 func (t *Tailer) visit(path string) error {
 	f := t.cur[path]
-	id, err := statPath(path)
+	id, err := statPathNoBirth(path)
+	if err == nil {
+		if f != nil && f.f != nil && f.pos.id().sameInode(id) {
+			// We hold this inode open, so it cannot have been freed and
+			// reused: it is still our file.
+			id.Birth = f.pos.Birth
+		} else {
+			id.Birth = birthTime(path)
+		}
+	}
 	if err != nil {
 		if f != nil && errors.Is(err, fs.ErrNotExist) {
 			// Deleted (or renamed away) and not recreated yet: keep
