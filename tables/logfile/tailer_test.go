@@ -529,6 +529,10 @@ func TestRun(t *testing.T) {
 			}
 			cfg := Config{Paths: []string{filepath.Join(dir, "*.log")}, NoInotify: tt.noInotify,
 				PollInterval: 20 * time.Millisecond, RescanInterval: time.Hour, RotateWait: 50 * time.Millisecond}
+			if !tt.noInotify {
+				// Only inotify events can wake it in time.
+				cfg.PollInterval = time.Hour
+			}
 			ctx, cancel := context.WithCancel(t.Context())
 			done := make(chan error, 1)
 			go func() { done <- Run(ctx, cfg, st, store, nil, nil) }()
