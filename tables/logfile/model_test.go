@@ -30,6 +30,7 @@ type genModel struct {
 	id       int
 	path     string
 	want     []string // lines the store must hold, in order
+	trunc    []bool   // whether each is stored truncated
 	partial  string   // unfinished last line written so far
 	lineNo   int
 	looked   bool // the tailer has stepped since the generation began
@@ -54,6 +55,18 @@ type model struct {
 	deletedUnseen bool
 	ops           map[string]int
 	fail          *failSink
+	maxLine       int
+}
+
+// add records a line the store must hold, as it is stored: cut at maxLine
+// and flagged.
+func (m *model) add(g *genModel, text string) {
+	trunc := len(text) > m.maxLine
+	if trunc {
+		text = text[:m.maxLine]
+	}
+	g.want = append(g.want, text)
+	g.trunc = append(g.trunc, trunc)
 }
 
 func (m *model) newGen(p *pathModel) *genModel {
@@ -84,12 +97,12 @@ func (m *model) appendLines(p *pathModel, partialEnd bool) {
 		rest := " rest"
 		b.WriteString(rest)
 		b.WriteString("\n")
-		g.want = append(g.want, g.partial+rest)
+		m.add(g, g.partial+rest)
 		g.partial = ""
 	}
 	for range m.rng.IntN(4) + 1 {
 		text := m.lineText(g)
-		g.want = append(g.want, text)
+		m.add(g, text)
 		b.WriteString(text)
 		if m.rng.IntN(5) == 0 {
 			b.WriteString("\r\n")
@@ -121,8 +134,13 @@ func (m *model) step() {
 // unfinished last line becomes a line of its own when the tailer finishes
 // the file (RotateWait is off in the model).
 func (m *model) end(g *genModel, keepPartial bool) {
-	if g.partial != "" && keepPartial {
-		g.want = append(g.want, g.partial)
+	switch {
+	case g.partial == "":
+	case keepPartial:
+		m.add(g, g.partial)
+	case len(g.partial) > m.maxLine+1:
+		// Already stored, truncated, when it grew past the limit.
+		m.add(g, g.partial)
 	}
 	g.partial = ""
 	g.finished = true
@@ -243,6 +261,9 @@ func (m *model) check() {
 			if r.Line != int64(i+1) {
 				m.t.Errorf("generation %d row %d has line %d, want %d", g.id, i, r.Line, i+1)
 			}
+			if i < len(g.trunc) && (r.Truncated == 1) != g.trunc[i] {
+				m.t.Errorf("generation %d row %d truncated = %d, want %v", g.id, i, r.Truncated, g.trunc[i])
+			}
 		}
 		if strings.Join(msgs, "\n") != strings.Join(g.want, "\n") {
 			m.t.Fatalf("generation %d (%s, rotated %v): got %d lines, want %d\n got  %q\n want %q",
@@ -266,13 +287,16 @@ func TestModel(t *testing.T) {
 	}
 	for seed := range seeds {
 		t.Run("seed"+strconv.Itoa(seed), func(t *testing.T) {
-			cfg := Config{RotateWait: -1, BatchSize: 1 + seed*7}
+			cfg := Config{RotateWait: -1, BatchSize: 1 + seed*7, MaxLine: DefaultMaxLine}
+			if seed%3 == 2 {
+				cfg.MaxLine = 40 // many lines (up to ~130 bytes) are truncated
+			}
 			if seed%2 == 1 {
 				cfg.MaxOpen = 1
 			}
 			fail := &failSink{}
 			h := newHarnessSink(t, cfg, fail)
-			m := &model{t: t, h: h, fail: fail, rng: rand.New(rand.NewPCG(uint64(seed), 42)), ops: map[string]int{}}
+			m := &model{t: t, h: h, fail: fail, maxLine: cfg.MaxLine, rng: rand.New(rand.NewPCG(uint64(seed), 42)), ops: map[string]int{}}
 			m.paths = []*pathModel{{name: "app.log"}, {name: "other.log"}}
 			for range ops {
 				m.op()
