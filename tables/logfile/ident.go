@@ -90,6 +90,13 @@ func statFile(f *os.File) (fileID, error) {
 	return id, nil
 }
 
+// hashBytes is the marker/head hash of b.
+func hashBytes(b []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64()
+}
+
 // hashRange returns the FNV-1a hash of f's bytes [off, off+n); ok is false
 // when the file has fewer bytes.
 func hashRange(f io.ReaderAt, off, n int64, buf []byte) (uint64, bool) {

@@ -456,6 +456,11 @@ func (t *Tailer) readLines(f *follower) error {
 			f.pos.Skipping = f.sp.skipping
 			f.dirty = true
 			t.src.BytesRead.Add(int64(done))
+			if done >= markerLen {
+				f.pos.Marker = hashBytes(data[done-markerLen : done])
+			} else {
+				t.remark(f)
+			}
 		}
 		if len(t.pending) >= t.cfg.BatchSize {
 			if err := t.flush(); err != nil {
@@ -512,6 +517,12 @@ func (t *Tailer) open(path string, id fileID) error {
 	if !fid.sameInode(id) {
 		fid.Birth = birthTime(path)
 	}
+	// Renamed to a name the patterns also match (app.log -> app.log.1 with
+	// "app.log*"): the file is already followed; it moves to its new name
+	// and keeps its position, instead of being read again from 0.
+	if g := t.followerOf(fid); g != nil {
+		return t.adopt(g, path, fd, fid)
+	}
 	f := &follower{
 		pos:    position{Path: path, Dev: fid.Dev, Ino: fid.Ino, Birth: fid.Birth, Current: true, Seq: time.Now().UnixNano()},
 		f:      fd,
@@ -522,16 +533,33 @@ func (t *Tailer) open(path string, id fileID) error {
 	f.committed = f.pos // if the first store fails, start over from here
 	saved := t.saved[path]
 	delete(t.saved, path)
+	// A saved position of this very file under another name (renamed
+	// while we were down to a name that is matched too) belongs here.
+	for other, list := range t.saved {
+		for i := 0; i < len(list); i++ {
+			if list[i].id().sameFile(fid) {
+				saved = append(saved, list[i])
+				list = slices.Delete(list, i, i+1)
+				i--
+			}
+		}
+		t.saved[other] = list
+	}
 	// Older generations first: they are drained before the file at the path.
 	sort.Slice(saved, func(i, j int) bool { return saved[i].Seq < saved[j].Seq })
 	for _, p := range saved {
 		if p.id().sameFile(fid) {
 			if t.verify(fd, fid, p) {
+				moved := p.Path != path
+				if moved {
+					t.tombstones[p.key()] = "" // stored again under the new name
+					p.Path = path
+				}
 				p.Current = true
 				f.pos = p
 				f.committed = p
 				f.sp.skipping = p.Skipping
-				f.dirty = false
+				f.dirty = moved
 				t.log.Info("resuming log file", "path", path, "offset", p.Offset, "line", p.Line)
 				continue
 			}
@@ -549,6 +577,44 @@ func (t *Tailer) open(path string, id fileID) error {
 	}
 	t.cur[path] = f
 	return t.read(f, fid)
+}
+
+// followerOf returns the follower (current or retired) of the file id, if
+// any.
+func (t *Tailer) followerOf(id fileID) *follower {
+	for _, g := range t.cur {
+		if g.pos.id().sameFile(id) {
+			return g
+		}
+	}
+	for _, g := range t.old {
+		if g.pos.id().sameFile(id) {
+			return g
+		}
+	}
+	return nil
+}
+
+// adopt moves follower g, whose file is now named path, to that path.
+func (t *Tailer) adopt(g *follower, path string, fd *os.File, id fileID) error {
+	if cur, ok := t.cur[g.pos.Path]; ok && cur == g {
+		delete(t.cur, g.pos.Path)
+	}
+	t.old = slices.DeleteFunc(t.old, func(o *follower) bool { return o == g })
+	t.log.Info("log file renamed; following it under its new name", "old_path", g.pos.Path, "path", path)
+	t.tombstones[g.pos.key()] = ""
+	g.pos.Path = path
+	g.pos.Current = true
+	g.retired, g.finished = false, false
+	g.pathAny = nil
+	g.dirty = true
+	if g.f == nil {
+		g.f = fd
+	} else {
+		fd.Close()
+	}
+	t.cur[path] = g
+	return t.read(g, id)
 }
 
 // recover finds a saved generation that is no longer at its path (rotated
@@ -709,6 +775,7 @@ func (t *Tailer) finishIfQuiet(f *follower) error {
 		}
 		f.pos.Offset += int64(c)
 		t.src.BytesRead.Add(int64(c))
+		t.remark(f)
 	}
 	f.finished = true
 	f.dirty = true
@@ -745,7 +812,10 @@ func (t *Tailer) flush() error {
 	expired, err := t.sink.AppendState(t.pending, state)
 	if err != nil {
 		for _, f := range dirty {
+			path := f.pos.Path // a renamed file keeps its new name
 			f.pos = f.committed
+			f.pos.Path = path
+			f.pathAny = nil
 			f.pos.Current = !f.retired
 			f.sp.skipping = f.pos.Skipping
 			f.last = fileID{}
@@ -771,7 +841,7 @@ func (t *Tailer) flush() error {
 	return nil
 }
 
-// sign refreshes the head signature and the marker of f's position.
+// sign refreshes the head signature of f's position.
 func (t *Tailer) sign(f *follower) {
 	if f.f == nil {
 		return
@@ -782,13 +852,19 @@ func (t *Tailer) sign(f *follower) {
 			f.pos.Head, f.pos.HeadLen = h, n
 		}
 	}
-	if f.pos.Offset > 0 {
-		n := min(int64(markerLen), f.pos.Offset)
-		if h, ok := hashRange(f.f, f.pos.Offset-n, n, t.hbuf); ok {
-			f.pos.Marker = h
-		}
-	} else {
+}
+
+// remark recomputes the marker of f's position from the file. The marker
+// always describes the current offset: read checks it before every read, so
+// a stale one would look like a truncation.
+func (t *Tailer) remark(f *follower) {
+	if f.pos.Offset == 0 {
 		f.pos.Marker = 0
+		return
+	}
+	n := min(int64(markerLen), f.pos.Offset)
+	if h, ok := hashRange(f.f, f.pos.Offset-n, n, t.hbuf); ok {
+		f.pos.Marker = h
 	}
 }
 

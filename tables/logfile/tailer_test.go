@@ -662,3 +662,43 @@ func TestStoreFailureOnFirstLook(t *testing.T) {
 	// longer at any matched path, is resolved after the matched files.
 	h.wantMessages("a1", "b1", "a2")
 }
+
+// Patterns that also match rotated names (app.log*): the renamed file keeps
+// its position under its new name instead of being read again.
+func TestRotatedNameAlsoMatched(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, Config{Paths: []string{filepath.Join(dir, "app.log*")}})
+	p := filepath.Join(dir, "app.log")
+	appendFile(t, p, "g1 a\n")
+	h.step()
+	appendFile(t, p, "g1 b\ng1 partial")
+	os.Rename(p, p+".1")
+	appendFile(t, p, "g2 a\n")
+	h.step()
+	h.wantMessages("g1 a", "g1 b", "g2 a")
+	appendFile(t, p+".1", " end\n") // the writer had not reopened yet
+	h.step()
+	h.wantMessages("g1 a", "g1 b", "g2 a", "g1 partial end")
+	rows := h.rows()
+	if rows[3].Path != p+".1" || rows[3].Line != 3 {
+		t.Errorf("after the rename: %+v, want path %s line 3", rows[3], p+".1")
+	}
+	// Rotated again (app.log.1 -> app.log.2, app.log -> app.log.1) while
+	// down.
+	h.close()
+	appendFile(t, p, "g2 b\n")
+	os.Rename(p+".1", p+".2")
+	os.Rename(p, p+".1")
+	appendFile(t, p, "g3 a\n")
+	h.open()
+	h.step()
+	h.step()
+	h.wantMessages("g1 a", "g1 b", "g2 a", "g1 partial end", "g2 b", "g3 a")
+	h.restart()
+	h.step()
+	h.wantMessages("g1 a", "g1 b", "g2 a", "g1 partial end", "g2 b", "g3 a")
+	m, _ := h.store.States(StateKeyPrefix)
+	if len(m) != 3 {
+		t.Errorf("%d saved positions for 3 files: %v", len(m), m)
+	}
+}
