@@ -292,10 +292,11 @@ func (t *Tailer) Step() error {
 		}
 		delete(t.saved, path)
 	}
-	if err == nil {
-		err = t.flush()
+	if err != nil {
+		return err
 	}
-	return err
+	t.finishQuiet()
+	return t.flush()
 }
 
 // stepPaths is Step for the given paths only (inotify named them).
@@ -319,6 +320,7 @@ func (t *Tailer) step(paths []string) error {
 			return err
 		}
 	}
+	t.finishQuiet()
 	if err := t.flush(); err != nil {
 		return err
 	}
@@ -634,10 +636,7 @@ func (t *Tailer) recover(p position) error {
 	f.dirty = true
 	t.old = append(t.old, f)
 	t.log.Info("draining rotated log file", "path", p.Path, "inode", p.Ino, "offset", p.Offset)
-	if err := t.read(f, fid); err != nil {
-		return err
-	}
-	return t.finishIfQuiet(f)
+	return t.read(f, fid)
 }
 
 // findInode looks for the file of p in p.Path's directory.
@@ -727,10 +726,7 @@ func (t *Tailer) retire(f *follower) error {
 		t.fail("stat", f.pos.Path, err)
 		return nil
 	}
-	if err := t.read(f, id); err != nil {
-		return err
-	}
-	return t.finishIfQuiet(f)
+	return t.read(f, id)
 }
 
 // drainOld reads the retired generations and finishes those that have been
@@ -750,19 +746,28 @@ func (t *Tailer) drainOld() error {
 				return err
 			}
 		}
-		if err := t.finishIfQuiet(f); err != nil {
-			return err
-		}
 	}
 	return nil
+}
+
+// finishQuiet finishes the retired generations that have been quiet for
+// RotateWait. It runs after every path of a step has been visited, so that
+// a rotated file that also matches the patterns under its new name is
+// adopted (and keeps waiting for its unfinished line) rather than finished.
+func (t *Tailer) finishQuiet() {
+	for _, f := range slices.Clone(t.old) {
+		if !f.finished {
+			t.finishIfQuiet(f)
+		}
+	}
 }
 
 // finishIfQuiet ends a retired generation that has not grown for
 // RotateWait: its unfinished last line is stored as a line (no writer will
 // finish it), its position removed, its file closed.
-func (t *Tailer) finishIfQuiet(f *follower) error {
+func (t *Tailer) finishIfQuiet(f *follower) {
 	if t.now().Sub(f.active) < t.cfg.RotateWait {
-		return nil
+		return
 	}
 	n, err := f.f.ReadAt(t.buf, f.pos.Offset)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -779,7 +784,6 @@ func (t *Tailer) finishIfQuiet(f *follower) error {
 	}
 	f.finished = true
 	f.dirty = true
-	return nil
 }
 
 // flush stores the pending lines and the positions after them in one
