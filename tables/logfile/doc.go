@@ -18,6 +18,9 @@
 //     RotateWait, its unfinished last line is stored and it is closed. Then
 //     the new file is read from 0. Rotated while we were down: the saved
 //     inode is looked up in the same directory and drained the same way.
+//   - renamed to a name the patterns also match (app.log -> app.log.1 with
+//     "app.log*"): the follower moves to the new name with its position;
+//     the same file is never followed twice, live or after a restart.
 //   - copytruncate: same inode, size below our offset (or, if it already
 //     grew back, the marker hash differs): a new generation from 0. Lines
 //     written between our last read and the truncation exist only in the
