@@ -36,7 +36,7 @@ type Record struct {
 	KVCount uint32 // u64 slots of key/value references as stored (pairs use KVCount/2*2)
 
 	Host, Sender, Facility, Message, RefProc, Session Ref
-	KV                                               []Ref // key, value, key, value...; reused by Next
+	KV                                                []Ref // key, value, key, value...; reused by Next
 }
 
 // Message flags.
