@@ -63,13 +63,24 @@ func Columns() []table.ColumnDefinition {
 	}
 }
 
+var columnNames = func() []string {
+	var out []string
+	for _, c := range Columns() {
+		out = append(out, c.Name)
+	}
+	return out
+}()
+
 // Config configures the table.
 type Config struct {
 	// StorePath is a store directory (its *.asl files are read, in name
 	// order) or a single store file.
 	StorePath string
-	Stats     *stats.Source // counters; required
-	Logger    *slog.Logger
+	// Registry receives the table's counters under StatsSource, created at
+	// the first query (so a process that never queries the table does not
+	// show a live, empty source hiding another process's snapshot).
+	Registry *stats.Registry
+	Logger   *slog.Logger
 }
 
 // Table serves asl_messages.
@@ -86,11 +97,13 @@ func New(cfg Config) *Table {
 	if log == nil {
 		log = slog.Default()
 	}
-	if cfg.Stats == nil {
-		cfg.Stats = stats.NewRegistry().Source(StatsSource)
+	if cfg.Registry == nil {
+		cfg.Registry = stats.NewRegistry()
 	}
 	return &Table{cfg: cfg, log: log, files: map[string]*fileState{}}
 }
+
+func (t *Table) stats() *stats.Source { return t.cfg.Registry.Source(StatsSource) }
 
 // Description of the table.
 const Description = "Records of a macOS Apple System Log store (--asl_store_path, default /var/log/asl), " +
@@ -177,7 +190,7 @@ func (t *Table) Generate(ctx context.Context, qc table.QueryContext) ([]map[stri
 	}
 	paths, err := t.list()
 	if err != nil {
-		t.cfg.Stats.SetError(err)
+		t.stats().SetError(err)
 		return nil, err
 	}
 	var rows []map[string]string
@@ -287,8 +300,8 @@ func (t *Table) countDamage(path string, v fileVersion, off int64, err error) {
 	if !fresh {
 		return
 	}
-	t.cfg.Stats.ParseErrors.Add(1)
-	t.cfg.Stats.SetError(fmt.Errorf("%s: %w", path, err))
+	t.stats().ParseErrors.Add(1)
+	t.stats().SetError(fmt.Errorf("%s: %w", path, err))
 	t.log.Warn("damaged asl store file; skipped what is unreadable", "path", path, "err", err)
 }
 
@@ -296,14 +309,14 @@ func (t *Table) countDamage(path string, v fileVersion, off int64, err error) {
 func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[string]string) ([]map[string]string, error) {
 	fh, err := os.Open(path)
 	if err != nil {
-		t.cfg.Stats.SetError(fmt.Errorf("opening store file: %w", err))
+		t.stats().SetError(fmt.Errorf("opening store file: %w", err))
 		t.log.Warn("cannot open asl store file", "path", path, "err", err)
 		return rows, nil
 	}
 	defer fh.Close()
 	fi, err := fh.Stat()
 	if err != nil {
-		t.cfg.Stats.SetError(fmt.Errorf("opening store file: %w", err))
+		t.stats().SetError(fmt.Errorf("opening store file: %w", err))
 		return rows, nil
 	}
 	ver := fileVersion{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
@@ -340,8 +353,8 @@ func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[str
 		prev uint64
 	)
 	defer func() {
-		t.cfg.Stats.LinesRead.Add(r.Records())
-		t.cfg.Stats.BytesRead.Add(r.BytesRead())
+		t.stats().LinesRead.Add(r.Records())
+		t.stats().BytesRead.Add(r.BytesRead())
 	}()
 	for r.Next(&rec) {
 		if r.Records()%1024 == 0 {
@@ -373,6 +386,14 @@ func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[str
 		}
 		keys = msg.Keys(keys[:0])
 		row := Row(keys)
+		// osqueryd reads a missing key as '' (text) or NULL (numbers), and
+		// an empty string for a number as NULL too; every column is
+		// present so that rows look alike whoever serves them.
+		for _, c := range columnNames {
+			if _, ok := row[c]; !ok {
+				row[c] = ""
+			}
+		}
 		row["path"] = path
 		rows = append(rows, row)
 	}

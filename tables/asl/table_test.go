@@ -104,8 +104,9 @@ func TestColumns(t *testing.T) {
 
 func TestGenerateAll(t *testing.T) {
 	dir, total := fixtureStore(t)
-	src := stats.NewRegistry().Source(StatsSource)
-	tb := New(Config{StorePath: dir, Stats: src})
+	reg := stats.NewRegistry()
+	src := reg.Source(StatsSource)
+	tb := New(Config{StorePath: dir, Registry: reg})
 	rows, err := tb.Generate(t.Context(), table.QueryContext{})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +130,7 @@ func TestGenerateAll(t *testing.T) {
 	want := map[string]string{
 		"time": "1767225600", "time_nano_sec": "0", "host": "mac", "sender": "kernel", "facility": "kern",
 		"pid": "4294967295", "gid": "20", "level": "0", "message": "message 0 of 2026.01.01.asl: 50% done/ok",
-		"ref_pid": "1", "ref_proc": "launchd",
+		"ref_pid": "1", "ref_proc": "launchd", "uid": "",
 		"extra": "{\"ASLMessageID\":\"1767225600\",\"com.apple.message.domain\":\"d0\",\"Empty\":\"\"}\n",
 		"path":  filepath.Join(dir, "2026.01.01.asl"),
 	}
@@ -297,8 +298,9 @@ func TestSkipAndStopEarly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "late.asl"), w2.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	src := stats.NewRegistry().Source(StatsSource)
-	tb := New(Config{StorePath: dir, Stats: src})
+	reg := stats.NewRegistry()
+	src := reg.Source(StatsSource)
+	tb := New(Config{StorePath: dir, Registry: reg})
 	if _, err := tb.Generate(t.Context(), table.QueryContext{}); err != nil {
 		t.Fatal(err)
 	}
@@ -394,8 +396,9 @@ func TestDamagedRecordCounted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "d.asl"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	src := stats.NewRegistry().Source(StatsSource)
-	rows, err := New(Config{StorePath: dir, Stats: src}).Generate(t.Context(), table.QueryContext{})
+	reg := stats.NewRegistry()
+	src := reg.Source(StatsSource)
+	rows, err := New(Config{StorePath: dir, Registry: reg}).Generate(t.Context(), table.QueryContext{})
 	if err != nil {
 		t.Fatal(err)
 	}
