@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/osquery/osquery-go/plugin/table"
@@ -412,4 +413,38 @@ func TestDamagedRecordCounted(t *testing.T) {
 
 func testContext(t *testing.T) (context.Context, context.CancelFunc) {
 	return context.WithCancel(t.Context())
+}
+
+// TestConcurrentQueries runs queries in parallel on one table (tablekit
+// allows several at once); run with -race.
+func TestConcurrentQueries(t *testing.T) {
+	dir, total := fixtureStore(t)
+	tb := New(Config{StorePath: dir})
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := table.QueryContext{}
+			want := total
+			if i%2 == 1 {
+				q = query(map[string][]table.Constraint{"level": {con(table.OperatorEquals, "3")}})
+				want = -1
+			}
+			rows, err := tb.Generate(t.Context(), q)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if want >= 0 && len(rows) != want {
+				errs <- fmt.Errorf("%d rows, want %d", len(rows), want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
