@@ -320,6 +320,9 @@ func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[str
 		return rows, nil
 	}
 	ver := fileVersion{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if ver.size == 0 {
+		return rows, nil // created, header not written yet
+	}
 	sum, known := t.state(path, ver)
 	if known && !sum.mayMatch(f) {
 		return rows, nil

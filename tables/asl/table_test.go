@@ -63,6 +63,9 @@ func fixtureStore(t *testing.T) (dir string, total int) {
 	if err := os.WriteFile(filepath.Join(dir, "StoreData.asl"), []byte("not an asl file at all, but named like one"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, "2026.01.04.asl"), nil, 0o600); err != nil { // just created
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "aslmanager.log"), []byte("ignored"), 0o600); err != nil {
 		t.Fatal(err)
 	}
