@@ -121,3 +121,44 @@ func TestRowExtraEscaping(t *testing.T) {
 		t.Errorf("extra %q, want %q", got, want)
 	}
 }
+
+// TestRowBuilderMatchesRow: the fast row builder gives exactly the row of
+// osquery's algorithm over Apple's key list, for messages whose pairs do
+// not repeat a column key.
+func TestRowBuilderMatchesRow(t *testing.T) {
+	rb := newRowBuilder()
+	str := aslfile.Str
+	base := aslfile.Message{ID: 7, Time: 1700000000, Nano: 12, Level: 3, PID: 0xFFFFFFFF, UID: aslfile.Unset, GID: 0,
+		ReadUID: aslfile.Unset, ReadGID: aslfile.Unset, Sender: str("s"), Text: str("a/b \"q\"")}
+	variants := []func(m *aslfile.Message){
+		func(m *aslfile.Message) {},
+		func(m *aslfile.Message) {
+			m.UID, m.GID, m.RefPID, m.RefProc, m.Host = 501, aslfile.Unset, 9, str("launchd"), str("h")
+		},
+		func(m *aslfile.Message) { m.ReadUID, m.ReadGID = 501, 80 },
+		func(m *aslfile.Message) { m.Session = str("") },
+		func(m *aslfile.Message) {
+			m.Pairs = []aslfile.Pair{{Key: "A", Value: str("1")}, {Key: "B", Value: aslfile.NullString{}}}
+		},
+		func(m *aslfile.Message) {
+			m.Pairs = []aslfile.Pair{{Key: "A", Value: str("1")}, {Key: "A", Value: str("2")}}
+		},
+		func(m *aslfile.Message) {
+			m.ReadUID, m.Session = 0, str("sess")
+			m.Pairs = []aslfile.Pair{{Key: "Session", Value: str("kv")}, {Key: "ReadUID", Value: str("x")}, {Key: "Z", Value: str("z")}}
+		},
+		func(m *aslfile.Message) {
+			m.Pairs = []aslfile.Pair{{Key: "ASLMessageID", Value: str("99")}, {Key: "k\x01", Value: str("\xff")}}
+		},
+		func(m *aslfile.Message) { m.Time = ^uint64(0); m.Nano = 999999999; m.Level = 65535 },
+	}
+	for i, v := range variants {
+		m := base
+		v(&m)
+		want := fullRow(m.Keys(nil))
+		delete(want, "path") // set by scan
+		if got := rb.build(&m); !maps.Equal(got, want) {
+			t.Errorf("variant %d:\n got %q\nwant %q", i, got, want)
+		}
+	}
+}

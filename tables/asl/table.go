@@ -354,6 +354,7 @@ func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[str
 		msg  aslfile.Message
 		keys []aslfile.Pair
 		prev uint64
+		rb   = newRowBuilder()
 	)
 	defer func() {
 		t.stats().LinesRead.Add(r.Records())
@@ -387,15 +388,12 @@ func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[str
 			t.countDamage(path, ver, rec.Offset, err)
 			continue
 		}
-		keys = msg.Keys(keys[:0])
-		row := Row(keys)
-		// osqueryd reads a missing key as '' (text) or NULL (numbers), and
-		// an empty string for a number as NULL too; every column is
-		// present so that rows look alike whoever serves them.
-		for _, c := range columnNames {
-			if _, ok := row[c]; !ok {
-				row[c] = ""
-			}
+		var row map[string]string
+		if unsafe {
+			keys = msg.Keys(keys[:0])
+			row = fullRow(keys)
+		} else {
+			row = rb.build(&msg)
 		}
 		row["path"] = path
 		rows = append(rows, row)
@@ -412,6 +410,19 @@ func (t *Table) scan(ctx context.Context, path string, f *filter, rows []map[str
 		t.storeSummary(path, ver, ns)
 	}
 	return rows, nil
+}
+
+// fullRow is Row with every column present: osqueryd reads a missing key as
+// ” (text) or NULL (numbers), and an empty string for a number as NULL
+// too; every column is present so that rows look alike whoever serves them.
+func fullRow(keys []aslfile.Pair) map[string]string {
+	row := Row(keys)
+	for _, c := range columnNames {
+		if _, ok := row[c]; !ok {
+			row[c] = ""
+		}
+	}
+	return row
 }
 
 // keep applies f to a record before its strings are all resolved: the
