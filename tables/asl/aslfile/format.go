@@ -59,9 +59,8 @@ const (
 	// VariantUnknown: neither candidate offset points at a valid record
 	// (an empty file, or a stale or damaged header).
 	VariantUnknown Variant = iota
-	// Modern files (those of recent macOS releases, e.g. 2019 stores) keep a
-	// filter mask at byte 36 and
-	// the last-record offset at byte 37.
+	// Modern files (those of recent macOS releases, e.g. 2019 stores) keep
+	// a filter mask at byte 36 and the last-record offset at byte 37.
 	Modern
 	// Legacy files keep the last-record offset at byte 36.
 	Legacy
