@@ -33,6 +33,8 @@ type config struct {
 	SyslogEventsExpiry   uint64
 	SyslogEventsMax      uint64
 
+	ASLStorePath string
+
 	// Logger plugins.
 	LoggerPlugin       string
 	ForwarderQueuePath string
@@ -69,6 +71,8 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.SyslogLinesPerSecond, "syslog_lines_per_second", 0, "Cap on syslog lines ingested per second (0 = unlimited)")
 	fs.Uint64Var(&c.SyslogEventsExpiry, "syslog_events_expiry", 2592000, "Seconds syslog rows are kept (0 = forever)")
 	fs.Uint64Var(&c.SyslogEventsMax, "syslog_events_max", 100000, "Most syslog rows kept, counted in events (0 = unlimited)")
+
+	addASLFlags(fs, c)
 
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
@@ -107,6 +111,7 @@ func (c *config) validate() error {
 	if c.SyslogLinesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
 	}
+	errs = append(errs, c.validateASL()...)
 	for _, svc := range c.loggers() {
 		if svc != awsconf.Kinesis && svc != awsconf.Firehose {
 			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (this extension provides kinesis and firehose)", svc))
