@@ -32,7 +32,8 @@ FUZZ_TARGETS := \
 	./forwarder/pack:FuzzKPL \
 	./forwarder/pack:FuzzValid \
 	./engine:FuzzParseCInt \
-	./engine:FuzzParseCDouble
+	./engine:FuzzParseCDouble \
+	./schedule:FuzzParseConfig
 FUZZTIME_SHORT ?= 10s
 FUZZTIME ?= 60s
 

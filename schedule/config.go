@@ -121,6 +121,9 @@ func Parse(data []byte, o ParseOptions) (*Config, error) {
 		}
 	}
 	for name, rq := range raw.Schedule {
+		if name == "" {
+			return nil, errors.New("schedule: a query with an empty name")
+		}
 		q, err := rq.query(name, "", o.DefaultInterval)
 		if err != nil {
 			return nil, fmt.Errorf("schedule.%s: %w", name, err)
@@ -147,7 +150,13 @@ func Parse(data []byte, o ParseOptions) (*Config, error) {
 		if len(rp.Discovery) > 0 {
 			return nil, fmt.Errorf("packs.%s: discovery queries are not supported by the daemon", pname)
 		}
+		if pname == "" {
+			return nil, errors.New("packs: a pack with an empty name")
+		}
 		for qname, rq := range rp.Queries {
+			if qname == "" {
+				return nil, fmt.Errorf("packs.%s: a query with an empty name", pname)
+			}
 			name := "pack" + o.PackDelimiter + pname + o.PackDelimiter + qname
 			q, err := rq.query(name, pname, o.DefaultInterval)
 			if err != nil {
