@@ -17,9 +17,9 @@ func TestLineFormatsGolden(t *testing.T) {
 		Name: "pack_syslog-security_sudo", Host: "web-1", Time: time.Unix(1793603109, 0),
 		Epoch: 2, Counter: 41,
 		Decorations: map[string]string{"site": "eu-1", "hostname": "web-1.example"},
-		Added: []Row{{"tag": "sudo", "message": "alice : COMMAND=/bin/sh -c \"id\"\t<x>\x01 café"}},
-		Removed: []Row{{"tag": "sudo", "message": `C:\tmp`}},
-		Snapshot: []Row{{"n": "1"}, {"n": "2"}},
+		Added:       []Row{{"tag": "sudo", "message": "alice : COMMAND=/bin/sh -c \"id\"\t<x>\x01 café"}},
+		Removed:     []Row{{"tag": "sudo", "message": `C:\tmp`}},
+		Snapshot:    []Row{{"n": "1"}, {"n": "2"}},
 	}
 	var got []string
 	for _, l := range EventLines(it) {
