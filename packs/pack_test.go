@@ -63,7 +63,8 @@ var want = map[string][]match{
 		{"Out of memory: Killed process 4242", nil},
 	},
 	"segfaults": {
-		{"nginx[4242]: segfault at 0", nil},
+		{"nginx[4242]: segfault at 0", map[string]string{"process": "nginx"}},
+		{"php-fpm8.2[9931]: segfault at 7ffc", map[string]string{"process": "php-fpm8.2"}},
 	},
 	"service_crashes": {
 		{"nginx.service: Main process exited, code=killed", nil},
@@ -113,8 +114,8 @@ func TestPackQueriesMatchSamples(t *testing.T) {
 	if err := syslog.Ingest(t.Context(), &in, syslog.Config{}, st, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n := st.Count(); n != 32+150+99 {
-		t.Fatalf("%d rows ingested, want %d", n, 32+150+99)
+	if n := st.Count(); n != 33+150+99 {
+		t.Fatalf("%d rows ingested, want %d", n, 33+150+99)
 	}
 	eng, err := engine.New([]tablekit.Table{syslog.Table(st)})
 	if err != nil {
