@@ -382,9 +382,11 @@ func toRows(res *engine.Result) []Row {
 // their count in prev (in cur's order), removed the rows of prev beyond
 // their count in cur (in prev's order).
 func diff(prev, cur []Row) (added, removed []Row) {
-	count := map[string]int{}
-	for _, r := range prev {
-		count[rowKey(r)]++
+	prevKeys := make([]string, len(prev))
+	count := make(map[string]int, len(prev))
+	for i, r := range prev {
+		prevKeys[i] = rowKey(r)
+		count[prevKeys[i]]++
 	}
 	for _, r := range cur {
 		k := rowKey(r)
@@ -394,9 +396,8 @@ func diff(prev, cur []Row) (added, removed []Row) {
 		}
 		added = append(added, r)
 	}
-	for _, r := range prev {
-		k := rowKey(r)
-		if count[k] > 0 {
+	for i, r := range prev {
+		if k := prevKeys[i]; count[k] > 0 {
 			count[k]--
 			removed = append(removed, r)
 		}
