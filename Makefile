@@ -34,7 +34,8 @@ FUZZ_TARGETS := \
 	./engine:FuzzParseCInt \
 	./engine:FuzzParseCDouble \
 	./tables/asl/aslfile:FuzzReadFile \
-	./tables/asl/aslfile:FuzzParseRecord
+	./tables/asl/aslfile:FuzzParseRecord \
+	./schedule:FuzzParseConfig
 FUZZTIME_SHORT ?= 10s
 FUZZTIME ?= 60s
 

@@ -40,6 +40,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if mode == "query" {
 		addQueryFlags(fs, cfg)
 	}
+	var dflags *daemonFlags
+	if mode == "daemon" {
+		dflags = addDaemonFlags(fs)
+	}
 	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(stdout, fs)
@@ -67,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "osquery-syslog.ext daemon: unexpected argument %q\n", pos[0])
 			return 2
 		}
-		return runDaemon(cfg, log, stderr)
+		return runDaemon(cfg, dflags, fs, log, stderr)
 	default:
 		if len(pos) > 0 {
 			fmt.Fprintf(stderr, "osquery-syslog.ext: unexpected argument %q (subcommands: query, daemon)\n", pos[0])
@@ -198,30 +202,6 @@ func parentWatcher() func() bool {
 	}
 	ppid := os.Getppid()
 	return func() bool { return os.Getppid() != ppid }
-}
-
-// runDaemon is standalone ingestion without osqueryd.
-func runDaemon(cfg *config, log *slog.Logger, stderr io.Writer) int {
-	ctx, stop := signalContext()
-	defer stop()
-	rt, err := openRuntime(cfg, log, true)
-	if err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
-		return 1
-	}
-	if err := rt.startSources(ctx, false); err != nil {
-		stop()
-		rt.close()
-		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
-		return 1
-	}
-	log.Info("daemon running", "version", version, "database", cfg.DatabasePath, "syslog_pipe", cfg.SyslogPipePath)
-	<-ctx.Done()
-	log.Info("daemon stopping")
-	if err := rt.close(); err != nil {
-		log.Warn("closing event buffer", "err", err)
-	}
-	return 0
 }
 
 // runQuery answers one SQL statement over the tables.
