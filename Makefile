@@ -28,6 +28,7 @@ TEST_TIMEOUT ?= 20m
 # each for FUZZTIME_SHORT, `make fuzz` for FUZZTIME.
 FUZZ_TARGETS := \
 	./tables/syslog:FuzzParseLine \
+	./tables/logfile:FuzzSplit \
 	./forwarder/pack:FuzzSplit \
 	./forwarder/pack:FuzzKPL \
 	./forwarder/pack:FuzzValid \

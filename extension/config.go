@@ -34,6 +34,7 @@ type config struct {
 	SyslogEventsMax      uint64
 
 	ASLStorePath string
+	logfileConfig
 
 	// Logger plugins.
 	LoggerPlugin       string
@@ -74,6 +75,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 
 	addASLFlags(fs, c)
 
+	addLogfileFlags(fs, &c.logfileConfig)
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
 	c.AWS.Register(fs)
@@ -112,6 +114,9 @@ func (c *config) validate() error {
 		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
 	}
 	errs = append(errs, c.validateASL()...)
+	if err := c.logfileConfig.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, svc := range c.loggers() {
 		if svc != awsconf.Kinesis && svc != awsconf.Firehose {
 			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (this extension provides kinesis and firehose)", svc))

@@ -35,6 +35,8 @@ type runtime struct {
 	syslog *eventstore.Stream
 	tables []tablekit.Table // unwrapped; see tableOptions
 
+	logfile *eventstore.Stream // logfile_lines (logfile.go)
+
 	queue      *queue.DB
 	forwarders map[string]*forwarder.Forwarder // by logger plugin name
 
@@ -72,6 +74,10 @@ func openRuntime(cfg *config, log *slog.Logger, ingest bool) (*runtime, error) {
 		syslog.Table(rt.syslog),
 		statstable.Table(rt.reg, statsStore),
 		aslTable(rt),
+	}
+	if err := rt.openLogfile(ingest); err != nil {
+		store.Close()
+		return nil, err
 	}
 	return rt, nil
 }
@@ -136,6 +142,7 @@ func (rt *runtime) startSources(ctx context.Context, retry bool) error {
 			}
 		}
 	}
+	rt.startLogfile(ctx)
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()

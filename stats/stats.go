@@ -22,6 +22,8 @@ type Source struct {
 	TruncatedLines atomic.Int64 // lines longer than the limit, stored truncated
 	RowsBuffered   atomic.Int64 // gauge: rows currently in the event buffer
 	RowsExpired    atomic.Int64 // rows removed by age or count expiry
+	Rotations      atomic.Int64 // log files rotated, replaced or truncated under a follower
+	Errors         atomic.Int64 // I/O and store errors (each also recorded as the last error)
 
 	// Shipping (logger plugins).
 	Received       atomic.Int64 // log lines taken from osqueryd into the queue
@@ -123,6 +125,8 @@ type Snapshot struct {
 	TruncatedLines int64            `json:"truncated_lines"`
 	RowsBuffered   int64            `json:"rows_buffered"`
 	RowsExpired    int64            `json:"rows_expired"`
+	Rotations      int64            `json:"rotations"`
+	Errors         int64            `json:"errors"`
 	Received       int64            `json:"received"`
 	Shipped        int64            `json:"shipped"`
 	RecordsShipped int64            `json:"records_shipped"`
@@ -156,6 +160,8 @@ func (s *Source) Snapshot() Snapshot {
 		TruncatedLines: s.TruncatedLines.Load(),
 		RowsBuffered:   s.RowsBuffered.Load(),
 		RowsExpired:    s.RowsExpired.Load(),
+		Rotations:      s.Rotations.Load(),
+		Errors:         s.Errors.Load(),
 		Received:       s.Received.Load(),
 		Shipped:        s.Shipped.Load(),
 		RecordsShipped: s.RecordsShipped.Load(),

@@ -50,6 +50,8 @@ func Columns() []table.ColumnDefinition {
 		table.TextColumn("last_error", table.ColumnDescription("Last error of the source")),
 		table.BigIntColumn("last_error_time", table.ColumnDescription("Unix time of last_error")),
 		table.BigIntColumn("updated_time", table.ColumnDescription("Unix time these figures were taken")),
+		table.BigIntColumn("rotations", table.ColumnDescription("Log files: rotations, replacements and truncations seen")),
+		table.BigIntColumn("errors", table.ColumnDescription("I/O and store errors of the source")),
 		table.IntegerColumn("live", table.ColumnDescription("1 if the source runs in this process, 0 if the figures come from the snapshot a running extension or daemon stored")),
 	}
 }
@@ -134,6 +136,8 @@ func row(s stats.Snapshot, live bool) map[string]string {
 		"last_error_time":   "",
 		"updated_time":      i(s.UpdatedTime, 10),
 		"live":              l,
+		"rotations":         i(s.Rotations, 10),
+		"errors":            i(s.Errors, 10),
 	}
 	if s.RecordsShipped > 0 {
 		r["aggregation_ratio"] = strconv.FormatFloat(float64(s.Shipped)/float64(s.RecordsShipped), 'f', 2, 64)
