@@ -50,7 +50,7 @@ DARWIN_PKGS ?= ./stats/... ./forwarder/awsconf/... ./forwarder/pack/... ./forwar
 # test data.
 GOFILES = $(shell find . \( -path ./build -o -path ./var -o -path ./.git -o -name node_modules -o -name testdata \) -prune -o -name '*.go' -print)
 
-.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench run clean help
+.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench faults run clean help
 
 build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable)
 	@mkdir -p build
@@ -90,8 +90,11 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" || exit 1; \
 	done
 
-bench: ## Run the Go benchmarks and write docs/BENCHMARKS.md
+bench: ## Run the benchmark scenarios (~10 min) and write docs/BENCHMARKS.md
 	@GO=$(GO) TAGS=$(TAGS) scripts/bench.sh docs/BENCHMARKS.md
+
+faults: ## Fault drills (kill -9, outage, throttling, malformed flood, disk full, osqueryd restart): sent/delivered/duplicated/lost
+	@GO=$(GO) TAGS=$(TAGS) scripts/faults.sh
 
 run: deps ## Build and run the whole pipeline locally in ./var (daemon + private rsyslog + samples)
 	@scripts/run.sh
