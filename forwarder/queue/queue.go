@@ -239,7 +239,13 @@ func (q *Queue) Dropped() int64 { return q.drops.Load() }
 // Oldest returns the creation time of the oldest queued line (zero if empty).
 func (q *Queue) Oldest(ctx context.Context) (time.Time, error) {
 	var c sql.NullInt64
-	if err := q.db.r.QueryRowContext(ctx, `SELECT min(created) FROM `+q.table).Scan(&c); err != nil {
+	// The line queued first (lowest id), found through the primary key;
+	// min(created) would scan the whole queue on every read of a backlog.
+	err := q.db.r.QueryRowContext(ctx, `SELECT created FROM `+q.table+` ORDER BY id LIMIT 1`).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
 		return time.Time{}, err
 	}
 	if !c.Valid {
