@@ -35,6 +35,11 @@ FUZZ_TARGETS := \
 	./engine:FuzzParseCDouble
 FUZZTIME_SHORT ?= 10s
 FUZZTIME ?= 60s
+# FUZZ_SAVE=1 (make fuzz) copies the inputs the fuzzer found interesting from
+# Go's fuzz cache into the package's testdata/fuzz/<Target>/, next to the
+# seeds, so the corpus is kept (and replayed by every go test). Crashers are
+# written there by go test itself. fuzz-short (make test) leaves the tree alone.
+FUZZ_SAVE ?= 1
 
 # Packages that must keep compiling for macOS, vetted with GOOS=darwin
 # CGO_ENABLED=0 (no macOS C toolchain here). That covers the pure-Go packages
@@ -77,7 +82,7 @@ unit-test:
 	CGO_ENABLED=1 $(GO) test -race $(GOTAGS) -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT) FUZZ_SAVE=0
 
 fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 	@for pair in $(FUZZ_TARGETS); do \
@@ -88,6 +93,15 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 		fi; \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
 		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" || exit 1; \
+		if [[ "$(FUZZ_SAVE)" == 1 ]]; then \
+			cache="$$($(GO) env GOCACHE)/fuzz/$$($(GO) list "$$pkg")/$$target"; \
+			mkdir -p "$$pkg/testdata/fuzz/$$target"; \
+			new=0; for f in "$$cache"/*; do \
+				[[ -f $$f && ! -e $$pkg/testdata/fuzz/$$target/$${f##*/} ]] || continue; \
+				cp "$$f" "$$pkg/testdata/fuzz/$$target/"; new=$$((new + 1)); \
+			done; \
+			echo "fuzz: $$new new corpus entries kept in $$pkg/testdata/fuzz/$$target"; \
+		fi; \
 	done
 
 bench: ## Run the benchmark scenarios (~10 min) and write docs/BENCHMARKS.md
