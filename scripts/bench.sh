@@ -6,7 +6,15 @@
 #
 # The figures are parsed from `go test -bench` output: a metric is the
 # number before its unit on the benchmark's line.
+#
+# BENCH_DIR=DIR keeps the raw outputs in DIR; with BENCH_REUSE=1 as well, a
+# benchmark set whose output is already in DIR is not run again (for work
+# on this script's report only).
+#
+# The whole script is one function, parsed before it runs: editing the file
+# during a run cannot change the run.
 set -euo pipefail
+main() {
 cd "$(dirname "$0")/.."
 
 out=${1:-docs/BENCHMARKS.md}
@@ -14,8 +22,13 @@ GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 TAGS=${TAGS:-sqlite_vtable}
 export CGO_ENABLED=1
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+if [[ -n ${BENCH_DIR:-} ]]; then
+	work=$BENCH_DIR
+	mkdir -p "$work"
+else
+	work=$(mktemp -d)
+	trap 'rm -rf "$work"' EXIT
+fi
 
 # run NAME PKG BENCH [GO TEST FLAGS...]: runs one benchmark set, keeps its
 # output in $work/NAME and the command as shown in $work/NAME.cmd.
@@ -25,7 +38,9 @@ run() {
 	local shown="go test -tags $TAGS -run '^\$' -bench '$bench' $* $pkg"
 	echo "bench: $shown"
 	echo "$shown" >"$work/$name.cmd"
-	if ! "$GO" test -tags "$TAGS" -run '^$' -bench "$bench" "$@" "$pkg" >"$work/$name" 2>&1; then
+	if [[ ${BENCH_REUSE:-} == 1 && -s $work/$name ]] && grep -q '^ok' "$work/$name"; then
+		echo "bench: reusing $work/$name"
+	elif ! "$GO" test -tags "$TAGS" -run '^$' -bench "$bench" "$@" "$pkg" >"$work/$name" 2>&1; then
 		cat "$work/$name"
 		echo "bench: $name failed"
 		exit 1
@@ -97,6 +112,30 @@ o_backlog=$(metric outage BenchmarkBinaryOutage backlog-lines)
 q50=$(metric append BenchmarkAppendLatency p50-µs)
 q99=$(metric append BenchmarkAppendLatency p99-µs)
 
+# The summary table: in docs/BENCHMARKS.md and, between its markers, in the
+# README, so that the README's figures are this run's.
+{
+	echo "## Summary"
+	echo
+	echo "| Figure | Measured | Anchor (same run) | Ratio | Target | |"
+	echo "|---|---|---|---|---|---|"
+	echo "| Syslog ingestion, pipe → durable buffer | $(group "$store") lines/s | osquery: $baseline lines/s | $(calc "$store / $baseline")× | ≥ 400× | $(verdict "$store / $baseline >= 400") |"
+	echo "| Same, per CPU-second of the process (capacity) | $(group "$(calc "1e9 / $store_cpu")") lines | osquery: $baseline lines/s | $(calc "1e9 / $store_cpu / $baseline")× | | |"
+	echo "| Same, the built extension, default flags | $(group "$burst") lines/s | osquery: $baseline lines/s | $(calc "$burst / $baseline")× | ≥ 400× | $(verdict "$burst / $baseline >= 400") |"
+	echo "| 1% time window vs full scan, 1M rows | $(fmt=%.1f calc "$win / 1e6") ms vs $(fmt=%.1f calc "$full / 1e6") ms | full scan | $(fmt=%.2f calc "100 * $win / $full")% | ≤ 5% | $(verdict "$win / $full <= 0.05") |"
+	echo "| Logger call p50 / p99, senders busy | $(group "$busy50") / $(group "$busy99") µs | | | p99 < 1 ms | $(verdict "$busy99 < 1000") |"
+	for c in kinesis_plain kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
+		r=$(metric ship "BenchmarkShip/$c" records/cpu-s)
+		echo "| Ship path, $c | $(group "$r") records/s per core | | | ≥ 200,000 | $(verdict "$r >= 200000") |"
+	done
+	echo "| Peak RSS, 1M-line burst | $(fmt=%.1f calc "$burst_rss") MB | | | ≤ 150 MB | $(verdict "$burst_rss <= 150") |"
+	echo "| Peak RSS, 60 s sink outage | $(fmt=%.1f calc "$outage_rss") MB | | | ≤ 150 MB | $(verdict "$outage_rss <= 150") |"
+	for c in kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
+		x=$(metric billing "BenchmarkBilledUnits/$c" fewer-units-x)
+		echo "| Billed units per 1,000 rows, $c | $(metric billing "BenchmarkBilledUnits/$c" units-ours/1000rows) | one record per row: $(metric billing "BenchmarkBilledUnits/$c" units-per-row/1000rows) | $(fmt=%.1f calc "$x")× fewer | ≥ 10× | $(verdict "$x >= 10") |"
+	done
+} >"$work/summary.md"
+
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 mkdir -p "$(dirname "$out")"
 {
@@ -111,24 +150,7 @@ mkdir -p "$(dirname "$out")"
 	echo "- Load average (1, 5, 15 min) at the start: $load0; at the end: $load1. On a shared machine,"
 	echo "  wall-clock rates fall with the other load; the CPU-time figures (per line, per core) do less."
 	echo
-	echo "## Summary"
-	echo
-	echo "| Figure | Measured | Anchor (same run) | Ratio | Target | |"
-	echo "|---|---|---|---|---|---|"
-	echo "| Syslog ingestion, pipe → durable buffer | $(group "$store") lines/s | osquery: $baseline lines/s | $(calc "$store / $baseline")× | ≥ 400× | $(verdict "$store / $baseline >= 400") |"
-	echo "| Same, the built extension, default flags | $(group "$burst") lines/s | osquery: $baseline lines/s | $(calc "$burst / $baseline")× | ≥ 400× | $(verdict "$burst / $baseline >= 400") |"
-	echo "| 1% time window vs full scan, 1M rows | $(fmt=%.1f calc "$win / 1e6") ms vs $(fmt=%.1f calc "$full / 1e6") ms | full scan | $(fmt=%.2f calc "100 * $win / $full")% | ≤ 5% | $(verdict "$win / $full <= 0.05") |"
-	echo "| Logger call p50 / p99, senders busy | $(group "$busy50") / $(group "$busy99") µs | | | p99 < 1 ms | $(verdict "$busy99 < 1000") |"
-	for c in kinesis_plain kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
-		r=$(metric ship "BenchmarkShip/$c" records/cpu-s)
-		echo "| Ship path, $c | $(group "$r") records/s per core | | | ≥ 200,000 | $(verdict "$r >= 200000") |"
-	done
-	echo "| Peak RSS, 1M-line burst | $(fmt=%.1f calc "$burst_rss") MB | | | ≤ 150 MB | $(verdict "$burst_rss <= 150") |"
-	echo "| Peak RSS, 60 s sink outage | $(fmt=%.1f calc "$outage_rss") MB | | | ≤ 150 MB | $(verdict "$outage_rss <= 150") |"
-	for c in kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
-		x=$(metric billing "BenchmarkBilledUnits/$c" fewer-units-x)
-		echo "| Billed units per 1,000 rows, $c | $(metric billing "BenchmarkBilledUnits/$c" units-ours/1000rows) | one record per row: $(metric billing "BenchmarkBilledUnits/$c" units-per-row/1000rows) | $(fmt=%.1f calc "$x")× fewer | ≥ 10× | $(verdict "$x >= 10") |"
-	done
+	cat "$work/summary.md"
 	echo
 	echo "## 1. Syslog ingestion"
 	echo
@@ -211,18 +233,27 @@ mkdir -p "$(dirname "$out")"
 	echo "## Targets missed, and why"
 	echo
 	if awk "BEGIN { exit !($store / $baseline < 400) }"; then
-		echo "- **Ingestion** ($(calc "$store / $baseline")× < 400×): one SQLite writer commits every row and its"
-		echo "  indexes (eid, time, host, event_time); at $store_cpu ns of CPU per line the single writer thread"
-		echo "  is the limit, and wall-clock rates fall further when other load shares the CPUs (see the load above)."
+		echo "- **Ingestion** ($(calc "$store / $baseline")× < 400× in wall-clock time): a line costs $store_cpu ns of CPU"
+		echo "  (read, parse, SQLite insert into the table and its eid, time, host and event_time indexes, group"
+		echo "  commit), a capacity of $(group "$(calc "1e9 / $store_cpu")") lines per CPU-second ($(calc "1e9 / $store_cpu / $baseline")× the baseline). The wall-clock"
+		echo "  rate is what the machine's other load left: load average $load0 on $(nproc) CPUs during this run."
+		echo "  The built extension with default flags is slower again: its buffer holds 100,000 rows, so every"
+		echo "  commit also deletes as many old rows (and their index entries) as it adds."
 	fi
 	for c in kinesis_plain kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
 		r=$(metric ship "BenchmarkShip/$c" records/cpu-s)
 		if awk "BEGIN { exit !($r < 200000) }"; then
-			echo "- **Ship path, $c** ($(group "$r") < 200,000 records/s per core): every line is read from and"
-			echo "  deleted in the SQLite queue (durability before speed), and the AWS SDK encodes each record as"
-			echo "  base64 in JSON; packing alone runs at the rates of the packing table above."
+			echo "- **Ship path, $c** ($(group "$r") < 200,000 records/s per core)."
+			shipmiss=1
 		fi
 	done
+	if [[ -n ${shipmiss:-} ]]; then
+		echo "  Why: each line is durably queued and read back from SQLite, then deleted once shipped (a CPU"
+		echo "  profile puts the queue's read, delete and bookkeeping at about 40% of the CPU, the packing at 15%"
+		echo "  and the AWS SDK's JSON/base64 request encoding at 15–20%). Packing alone runs at the rates of the"
+		echo "  packing table in section 4. Making the queue cheaper per line (fewer, larger transactions) is the"
+		echo "  next step."
+	fi
 	for c in kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
 		x=$(metric billing "BenchmarkBilledUnits/$c" fewer-units-x)
 		if awk "BEGIN { exit !($x < 10) }"; then
@@ -231,8 +262,10 @@ mkdir -p "$(dirname "$out")"
 		fi
 	done
 	if awk "BEGIN { exit !($busy99 >= 1000) }"; then
-		echo "- **Logger p99** ($(group "$busy99") µs ≥ 1 ms): the Thrift round trip and the queue's SQLite commit share"
-		echo "  the CPUs with the senders draining the backlog."
+		echo "- **Logger p99** ($(group "$busy99") µs ≥ 1 ms; p50 $(group "$busy50") µs): a call waits for its own SQLite commit and,"
+		echo "  behind the queue's single writer, for the senders' deletes of shipped lines; with the machine's"
+		echo "  other load, the slow percentile is also scheduling delay. The queue append alone (no Thrift) is"
+		echo "  p99 $q99 µs."
 	fi
 	if awk "BEGIN { exit !($win / $full > 0.05) }"; then
 		echo "- **1% window** ($(fmt=%.2f calc "100 * $win / $full")% > 5%)."
@@ -250,3 +283,17 @@ mkdir -p "$(dirname "$out")"
 	done
 } >"$out"
 echo "bench: wrote $out"
+
+# The README's copy of the summary, with the link made relative to it.
+if grep -q '^<!-- bench:start' README.md; then
+	foot="Measured $started on $(nproc) CPUs, load average $load0 at the start. Commands, details and the reasons for missed targets: [docs/BENCHMARKS.md](docs/BENCHMARKS.md)."
+	awk -v f="$work/summary.md" -v foot="$foot" '
+		/^<!-- bench:start/ { print; while ((getline l < f) > 0) { sub(/^## Summary$/, "### Summary of the last run", l); print l }
+			print ""; print foot; skip = 1; next }
+		/^<!-- bench:end/ { skip = 0 }
+		!skip' README.md >"$work/README.md"
+	cat "$work/README.md" >README.md
+	echo "bench: updated the summary in README.md"
+fi
+}
+main "$@"
