@@ -29,7 +29,8 @@ func faultReport(t *testing.T, scenario string, sent, delivered, duplicated, los
 }
 
 // TestFaultMalformedFlood: 100,000 malformed lines (not CSV, wrong field
-// counts, NUL bytes and invalid UTF-8, unterminated quotes, 100 KiB lines)
+// counts, NUL bytes and invalid UTF-8, unterminated quotes, empty lines, and
+// 100 lines of 100 KiB)
 // around 10,000 good ones. Every good line is stored exactly once, every
 // malformed one is counted, and ingestion goes on afterwards.
 func TestFaultMalformedFlood(t *testing.T) {
@@ -44,8 +45,7 @@ func TestFaultMalformedFlood(t *testing.T) {
 		"\x00\x01\x02\xff\xfe binary \x00 junk",
 		`"2026-01-02T03:04:05+00:00","h","6"`,
 		`"2026-01-02T03:04:05+00:00","h","6","user","t:","m","x","y"`,
-		`"2026-01-02T03:04:05+00:00","h","6","user","t:","unterminated`,
-		`"` + long,
+		`"2026-01-02T03:04:05+00:00","h","6","user","unterminated, quote,x`, // five fields
 		"",
 	}
 	const good, bad = 10000, 100000
@@ -55,6 +55,10 @@ func TestFaultMalformedFlood(t *testing.T) {
 		if i%11 == 0 && g < good {
 			lines = append(lines, csvLine("2026-01-02T03:04:05.000000+00:00", "flood-host", "6", "user", "flood:", fmt.Sprintf("good %05d", g)))
 			g++
+			continue
+		}
+		if i%1000 == 1 { // 100 lines over --syslog_max_line
+			lines = append(lines, `"`+long)
 			continue
 		}
 		lines = append(lines, malformed[i%len(malformed)])
@@ -95,14 +99,13 @@ func TestFaultMalformedFlood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	faultReport(t, "malformed-flood", good, len(seen), dup, lost, fmt.Sprintf("(%d malformed lines, parse_errors=%s)", nbad, st["parse_errors"]))
+	faultReport(t, "malformed-flood", good, len(seen), dup, lost, fmt.Sprintf("(%d malformed lines; parse_errors=%s truncated_lines=%s rows_buffered=%s)", nbad, st["parse_errors"], st["truncated_lines"], st["rows_buffered"]))
 	if lost != 0 || dup != 0 || extra != 0 {
 		t.Fatalf("good lines: lost %d, duplicated %d, unknown %d of %d", lost, dup, extra, good)
 	}
-	// Empty lines are skipped without counting; lines over
-	// --syslog_max_line are cut there, flagged and counted as truncated
-	// (kept as a flagged row when what is left parses); every other
-	// malformed line is a parse error.
+	// Empty lines are skipped without counting; every other malformed
+	// line is a parse error, and those over --syslog_max_line are also
+	// counted as truncated.
 	empty, nlong := 0, 0
 	for _, l := range lines {
 		switch {
@@ -112,11 +115,15 @@ func TestFaultMalformedFlood(t *testing.T) {
 			nlong++
 		}
 	}
-	if want := strconv.Itoa(nbad - empty - nlong); st["parse_errors"] != want {
+	if want := strconv.Itoa(nbad - empty); st["parse_errors"] != want {
 		t.Errorf("parse_errors %s, want %s (malformed %d: %d empty, %d too long): %v", st["parse_errors"], want, nbad, empty, nlong, st)
 	}
 	if want := strconv.Itoa(nlong); st["truncated_lines"] != want {
 		t.Errorf("truncated_lines %s, want %s: %v", st["truncated_lines"], want, st)
+	}
+	// Nothing but the good lines and the one after the flood became rows.
+	if want := strconv.Itoa(good + 1); st["rows_buffered"] != want {
+		t.Errorf("rows_buffered %s, want %s: %v", st["rows_buffered"], want, st)
 	}
 }
 
