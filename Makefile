@@ -39,6 +39,11 @@ FUZZ_TARGETS := \
 	./schedule:FuzzParseConfig
 FUZZTIME_SHORT ?= 10s
 FUZZTIME ?= 60s
+# FUZZ_SAVE=1 (make fuzz) copies the inputs the fuzzer found interesting from
+# Go's fuzz cache into the package's testdata/fuzz/<Target>/, next to the
+# seeds, so the corpus is kept (and replayed by every go test). Crashers are
+# written there by go test itself. fuzz-short (make test) leaves the tree alone.
+FUZZ_SAVE ?= 1
 
 # The macOS build is vetted two ways (no macOS C toolchain here):
 #  1. every package, both tag sets, GOOS=darwin with cgo on: cgo gets
@@ -58,7 +63,7 @@ DARWIN_PKGS ?= ./stats/... ./forwarder/awsconf/... ./forwarder/pack/... ./forwar
 # test data.
 GOFILES = $(shell find . \( -path ./build -o -path ./var -o -path ./.git -o -name node_modules -o -name testdata \) -prune -o -name '*.go' -print)
 
-.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench run clean help
+.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench faults run clean help
 
 build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable)
 	@mkdir -p build
@@ -88,7 +93,7 @@ unit-test:
 	CGO_ENABLED=1 $(GO) test -race $(GOTAGS) -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT) FUZZ_SAVE=0
 
 fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 	@for pair in $(FUZZ_TARGETS); do \
@@ -99,10 +104,22 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 		fi; \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
 		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" || exit 1; \
+		if [[ "$(FUZZ_SAVE)" == 1 ]]; then \
+			cache="$$($(GO) env GOCACHE)/fuzz/$$($(GO) list "$$pkg")/$$target"; \
+			mkdir -p "$$pkg/testdata/fuzz/$$target"; \
+			new=0; for f in "$$cache"/*; do \
+				[[ -f $$f && ! -e $$pkg/testdata/fuzz/$$target/$${f##*/} ]] || continue; \
+				cp "$$f" "$$pkg/testdata/fuzz/$$target/"; new=$$((new + 1)); \
+			done; \
+			echo "fuzz: $$new new corpus entries kept in $$pkg/testdata/fuzz/$$target"; \
+		fi; \
 	done
 
-bench: ## Run the Go benchmarks and write docs/BENCHMARKS.md
+bench: ## Run the benchmark scenarios (~10 min) and write docs/BENCHMARKS.md
 	@GO=$(GO) TAGS=$(TAGS) scripts/bench.sh docs/BENCHMARKS.md
+
+faults: ## Fault drills (kill -9, outage, throttling, malformed flood, disk full, osqueryd restart): sent/delivered/duplicated/lost
+	@GO=$(GO) TAGS=$(TAGS) scripts/faults.sh
 
 run: deps ## Build and run the whole pipeline locally in ./var (daemon + private rsyslog + samples)
 	@scripts/run.sh

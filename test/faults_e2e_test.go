@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,6 +96,7 @@ func TestKinesisThrottling30Percent(t *testing.T) {
 
 	seen := kinesisCounts(t, k.Records(stream))
 	lost, dup, extra := lostDup(seen, n)
+	faultReport(t, "kinesis-throttling-30%", n, len(seen)-extra, dup, lost, "(30% of entries answered ProvisionedThroughputExceeded)")
 	if lost != 0 || extra != 0 {
 		t.Fatalf("lost %d, duplicated %d, unknown %d of %d lines", lost, dup, extra, n)
 	}
@@ -203,6 +205,7 @@ func TestKillDashNineMidStream(t *testing.T) {
 	seen, lines := firehoseCounts(t, fh.Records(stream))
 	lost, dup, extra := lostDup(seen, n)
 	t.Logf("after restart: %d lines delivered for %d sent: lost %d, duplicated %d (delivered at kill: %d)", lines, n, lost, dup, atKill)
+	faultReport(t, "kill-9-mid-shipping", n, len(seen)-extra, dup, lost, fmt.Sprintf("(firehose; %d delivered before the kill)", atKill))
 	if lost != 0 || extra != 0 {
 		t.Fatalf("lost %d lines, %d unknown\n%s", lost, extra, p2.logs())
 	}
@@ -235,6 +238,7 @@ func TestSinkOutage(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	seen := kinesisCounts(t, k.Records(stream))
 	lost, dup, extra := lostDup(seen, n)
+	faultReport(t, "sink-outage-60s", n, len(seen)-extra, dup, lost, "(connections refused for 60 s)")
 	if lost != 0 || dup != 0 || extra != 0 {
 		t.Fatalf("after a %s outage: lost %d, duplicated %d, unknown %d of %d lines\n%s", outage, lost, dup, extra, n, p.logs())
 	}
