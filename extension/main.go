@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -207,8 +208,18 @@ func parentWatcher() func() bool {
 // runQuery answers one SQL statement over the tables.
 func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logger) int {
 	if _, err := os.Stat(cfg.DatabasePath); err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext query: --database_path %s: no event buffer there (is the extension or daemon running with this --database_path?)\n", cfg.DatabasePath)
-		return 1
+		// Tables read at query time (asl_messages over a store copied off
+		// a Mac) need no buffer; the buffered ones are then just empty. An
+		// empty buffer in a temporary folder keeps the user's path
+		// untouched.
+		log.Warn("no event buffer at --database_path; syslog_messages and logfile_lines are empty (is the extension or daemon running with this --database_path?)", "database_path", cfg.DatabasePath)
+		dir, err := os.MkdirTemp("", "osquery-syslog-query-")
+		if err != nil {
+			fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		cfg.DatabasePath = filepath.Join(dir, "empty.db")
 	}
 	rt, err := openRuntime(cfg, log, false)
 	if err != nil {
