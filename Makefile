@@ -33,25 +33,37 @@ FUZZ_TARGETS := \
 	./forwarder/pack:FuzzKPL \
 	./forwarder/pack:FuzzValid \
 	./engine:FuzzParseCInt \
-	./engine:FuzzParseCDouble
+	./engine:FuzzParseCDouble \
+	./tables/asl/aslfile:FuzzReadFile \
+	./tables/asl/aslfile:FuzzParseRecord \
+	./schedule:FuzzParseConfig
 FUZZTIME_SHORT ?= 10s
 FUZZTIME ?= 60s
+# FUZZ_SAVE=1 (make fuzz) copies the inputs the fuzzer found interesting from
+# Go's fuzz cache into the package's testdata/fuzz/<Target>/, next to the
+# seeds, so the corpus is kept (and replayed by every go test). Crashers are
+# written there by go test itself. fuzz-short (make test) leaves the tree alone.
+FUZZ_SAVE ?= 1
 
-# Packages that must keep compiling for macOS, vetted with GOOS=darwin
-# CGO_ENABLED=0 (no macOS C toolchain here). That covers the pure-Go packages
-# the macOS build shares: the counters and the forwarder's AWS config,
-# packing and senders. Anything importing eventstore needs cgo (go-sqlite3),
-# so tables/, eventstore/ and extension/ cannot be vetted this way; they need
-# a real darwin cgo build. TODO(asl_messages issue): add the ASL reader's
-# pure-Go package(s) here; the reader must build on darwin without cgo, so
-# keep it apart from the table code that imports tablekit/eventstore.
-DARWIN_PKGS ?= ./stats/... ./forwarder/awsconf/... ./forwarder/pack/... ./forwarder/sink/...
+# The macOS build is vetted two ways (no macOS C toolchain here):
+#  1. every package, both tag sets, GOOS=darwin with cgo on: cgo gets
+#     scripts/darwin-cc.sh as its C compiler (the host gcc without clang's
+#     darwin flags). This type-checks and vets all Go code for darwin,
+#     darwin-only files included; the C parts (go-sqlite3, the engine's
+#     vtab.c) are compiled against Linux headers and nothing is linked, so a
+#     C-level macOS break still needs a real Mac.
+#  2. the pure-Go packages with CGO_ENABLED=0 for darwin/amd64 and
+#     darwin/arm64: the counters, the forwarder's AWS config, packing and
+#     senders, and the ASL reader and table (tables/asl/..., which must build
+#     without cgo; its one cgo test file is excluded there).
+DARWIN_CC ?= $(CURDIR)/scripts/darwin-cc.sh
+DARWIN_PKGS ?= ./stats/... ./forwarder/awsconf/... ./forwarder/pack/... ./forwarder/sink/... ./tables/asl/...
 
 # Go files to gofmt: everything but build output, run state, dependencies and
 # test data.
 GOFILES = $(shell find . \( -path ./build -o -path ./var -o -path ./.git -o -name node_modules -o -name testdata \) -prune -o -name '*.go' -print)
 
-.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench run clean help
+.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench faults run clean help
 
 build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable)
 	@mkdir -p build
@@ -72,13 +84,16 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 	$(GO) vet $(GOTAGS) ./...
-	GOOS=darwin CGO_ENABLED=0 $(GO) vet $(DARWIN_PKGS)
+	GOOS=darwin CGO_ENABLED=1 CC=$(DARWIN_CC) $(GO) vet ./...
+	GOOS=darwin CGO_ENABLED=1 CC=$(DARWIN_CC) $(GO) vet $(GOTAGS) ./...
+	GOOS=darwin GOARCH=amd64 CGO_ENABLED=0 $(GO) vet $(DARWIN_PKGS)
+	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) vet $(DARWIN_PKGS)
 
 unit-test:
 	CGO_ENABLED=1 $(GO) test -race $(GOTAGS) -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT)
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT) FUZZ_SAVE=0
 
 fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 	@for pair in $(FUZZ_TARGETS); do \
@@ -89,10 +104,22 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 		fi; \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
 		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" || exit 1; \
+		if [[ "$(FUZZ_SAVE)" == 1 ]]; then \
+			cache="$$($(GO) env GOCACHE)/fuzz/$$($(GO) list "$$pkg")/$$target"; \
+			mkdir -p "$$pkg/testdata/fuzz/$$target"; \
+			new=0; for f in "$$cache"/*; do \
+				[[ -f $$f && ! -e $$pkg/testdata/fuzz/$$target/$${f##*/} ]] || continue; \
+				cp "$$f" "$$pkg/testdata/fuzz/$$target/"; new=$$((new + 1)); \
+			done; \
+			echo "fuzz: $$new new corpus entries kept in $$pkg/testdata/fuzz/$$target"; \
+		fi; \
 	done
 
-bench: ## Run the Go benchmarks and write docs/BENCHMARKS.md
+bench: ## Run the benchmark scenarios (~10 min) and write docs/BENCHMARKS.md
 	@GO=$(GO) TAGS=$(TAGS) scripts/bench.sh docs/BENCHMARKS.md
+
+faults: ## Fault drills (kill -9, outage, throttling, malformed flood, disk full, osqueryd restart): sent/delivered/duplicated/lost
+	@GO=$(GO) TAGS=$(TAGS) scripts/faults.sh
 
 run: deps ## Build and run the whole pipeline locally in ./var (daemon + private rsyslog + samples)
 	@scripts/run.sh

@@ -33,6 +33,7 @@ type config struct {
 	SyslogEventsExpiry   uint64
 	SyslogEventsMax      uint64
 
+	ASLStorePath string
 	logfileConfig
 
 	// Logger plugins.
@@ -72,6 +73,8 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.Uint64Var(&c.SyslogEventsExpiry, "syslog_events_expiry", 2592000, "Seconds syslog rows are kept (0 = forever)")
 	fs.Uint64Var(&c.SyslogEventsMax, "syslog_events_max", 100000, "Most syslog rows kept, counted in events (0 = unlimited)")
 
+	addASLFlags(fs, c)
+
 	addLogfileFlags(fs, &c.logfileConfig)
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
@@ -110,6 +113,7 @@ func (c *config) validate() error {
 	if c.SyslogLinesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
 	}
+	errs = append(errs, c.validateASL()...)
 	if err := c.logfileConfig.validate(); err != nil {
 		errs = append(errs, err)
 	}

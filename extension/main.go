@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -40,6 +41,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if mode == "query" {
 		addQueryFlags(fs, cfg)
 	}
+	var dflags *daemonFlags
+	if mode == "daemon" {
+		dflags = addDaemonFlags(fs)
+	}
 	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		printUsage(stdout, fs)
@@ -67,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "osquery-syslog.ext daemon: unexpected argument %q\n", pos[0])
 			return 2
 		}
-		return runDaemon(cfg, log, stderr)
+		return runDaemon(cfg, dflags, fs, log, stderr)
 	default:
 		if len(pos) > 0 {
 			fmt.Fprintf(stderr, "osquery-syslog.ext: unexpected argument %q (subcommands: query, daemon)\n", pos[0])
@@ -200,35 +205,21 @@ func parentWatcher() func() bool {
 	return func() bool { return os.Getppid() != ppid }
 }
 
-// runDaemon is standalone ingestion without osqueryd.
-func runDaemon(cfg *config, log *slog.Logger, stderr io.Writer) int {
-	ctx, stop := signalContext()
-	defer stop()
-	rt, err := openRuntime(cfg, log, true)
-	if err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
-		return 1
-	}
-	if err := rt.startSources(ctx, false); err != nil {
-		stop()
-		rt.close()
-		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
-		return 1
-	}
-	log.Info("daemon running", "version", version, "database", cfg.DatabasePath, "syslog_pipe", cfg.SyslogPipePath)
-	<-ctx.Done()
-	log.Info("daemon stopping")
-	if err := rt.close(); err != nil {
-		log.Warn("closing event buffer", "err", err)
-	}
-	return 0
-}
-
 // runQuery answers one SQL statement over the tables.
 func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logger) int {
 	if _, err := os.Stat(cfg.DatabasePath); err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext query: --database_path %s: no event buffer there (is the extension or daemon running with this --database_path?)\n", cfg.DatabasePath)
-		return 1
+		// Tables read at query time (asl_messages over a store copied off
+		// a Mac) need no buffer; the buffered ones are then just empty. An
+		// empty buffer in a temporary folder keeps the user's path
+		// untouched.
+		log.Warn("no event buffer at --database_path; syslog_messages and logfile_lines are empty (is the extension or daemon running with this --database_path?)", "database_path", cfg.DatabasePath)
+		dir, err := os.MkdirTemp("", "osquery-syslog-query-")
+		if err != nil {
+			fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		cfg.DatabasePath = filepath.Join(dir, "empty.db")
 	}
 	rt, err := openRuntime(cfg, log, false)
 	if err != nil {

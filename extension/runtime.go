@@ -73,6 +73,7 @@ func openRuntime(cfg *config, log *slog.Logger, ingest bool) (*runtime, error) {
 	rt.tables = []tablekit.Table{
 		syslog.Table(rt.syslog),
 		statstable.Table(rt.reg, statsStore),
+		aslTable(rt),
 	}
 	if err := rt.openLogfile(ingest); err != nil {
 		store.Close()

@@ -1,7 +1,10 @@
 package test
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +41,24 @@ func trimNL(b []byte) []byte {
 	return b
 }
 
+// sdkResentRecords sums the records of the forwarder's "the SDK resent a
+// whole request" warnings in a process log.
+func sdkResentRecords(logs string) int {
+	total := 0
+	for _, l := range strings.Split(logs, "\n") {
+		if !strings.Contains(l, "the SDK resent a whole request") {
+			continue
+		}
+		_, after, ok := strings.Cut(l, " records=")
+		if !ok {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.Fields(after)[0])
+		total += n
+	}
+	return total
+}
+
 // lostDup compares seen with counters 0..n-1.
 func lostDup(seen map[int]int, n int) (lost, dup, extra int) {
 	for i := range n {
@@ -57,8 +78,9 @@ func lostDup(seen map[int]int, n int) (lost, dup, extra int) {
 }
 
 // TestKinesisThrottling30Percent: with 30% of every PutRecords answered
-// ProvisionedThroughputExceededException, nothing is lost or duplicated
-// and only the failed entries are sent again.
+// ProvisionedThroughputExceededException, nothing is lost, only the failed
+// entries are sent again, and nothing is duplicated except by a logged
+// whole-request resend after an unreadable answer (see below).
 func TestKinesisThrottling30Percent(t *testing.T) {
 	const stream = "osquery_results"
 	k := awsfake.NewKinesis(t, stream)
@@ -74,22 +96,24 @@ func TestKinesisThrottling30Percent(t *testing.T) {
 
 	seen := kinesisCounts(t, k.Records(stream))
 	lost, dup, extra := lostDup(seen, n)
+	faultReport(t, "kinesis-throttling-30%", n, len(seen)-extra, dup, lost, "(30% of entries answered ProvisionedThroughputExceeded)")
 	if lost != 0 || extra != 0 {
 		t.Fatalf("lost %d, duplicated %d, unknown %d of %d lines", lost, dup, extra, n)
 	}
-	// KNOWN BUG (open in the forwarder issue): under heavy machine load a
-	// few dozen records (26–31 of 5,000 seen, in about 1 run of 12) arrive
-	// twice although every request was answered 200. Until it is found the
-	// test reports duplicates instead of failing on them; loss still fails.
-	report := t.Errorf
-	if dup != 0 {
-		t.Logf("KNOWN BUG: %d of %d lines duplicated under throttling", dup, n)
-		for _, l := range strings.Split(p.logs(), "\n") {
-			if strings.Contains(l, "WARN") || strings.Contains(l, "ERROR") || strings.Contains(l, "level=") && !strings.Contains(l, "INFO") {
-				t.Log(l)
-			}
-		}
-		report = t.Logf
+	// The one way a record may arrive twice: the service answered 200 but
+	// the answer's body could not be read (seen under heavy load as "use of
+	// closed network connection"), so nobody knows which entries it took
+	// and the SDK resends the whole request. Kinesis has no idempotency key;
+	// resending is the only choice that loses nothing. The forwarder logs
+	// each such resend with its record count, so duplicates must stay
+	// within what those resends carried.
+	full, _ := os.ReadFile(p.logPath)
+	resent := sdkResentRecords(string(full))
+	if dup > resent {
+		t.Fatalf("%d of %d lines duplicated, but the SDK resent only %d records after ambiguous answers\n%s", dup, n, resent, p.logs())
+	}
+	if dup > 0 {
+		t.Logf("%d lines duplicated by %d records the SDK resent after answers it could not read", dup, resent)
 	}
 
 	// Per attempt: every entry sent is either accepted (exactly once, above)
@@ -116,13 +140,13 @@ func TestKinesisThrottling30Percent(t *testing.T) {
 		}
 	}
 	for d, c := range acceptedData {
-		if c != 1 {
-			report("accepted record sent %d times after acceptance: %q", c, d)
+		if c != 1 && resent == 0 {
+			t.Errorf("accepted record sent %d times after acceptance: %q", c, d)
 		}
 	}
 	for d := range failedData {
-		if acceptedData[d] != 1 {
-			report("failed entry accepted %d times later: %q", acceptedData[d], d)
+		if acceptedData[d] != 1 && resent == 0 {
+			t.Errorf("failed entry accepted %d times later: %q", acceptedData[d], d)
 		}
 	}
 	if accepted != n+dup || sent != n+dup+failed {
@@ -181,6 +205,7 @@ func TestKillDashNineMidStream(t *testing.T) {
 	seen, lines := firehoseCounts(t, fh.Records(stream))
 	lost, dup, extra := lostDup(seen, n)
 	t.Logf("after restart: %d lines delivered for %d sent: lost %d, duplicated %d (delivered at kill: %d)", lines, n, lost, dup, atKill)
+	faultReport(t, "kill-9-mid-shipping", n, len(seen)-extra, dup, lost, fmt.Sprintf("(firehose; %d delivered before the kill)", atKill))
 	if lost != 0 || extra != 0 {
 		t.Fatalf("lost %d lines, %d unknown\n%s", lost, extra, p2.logs())
 	}
@@ -213,6 +238,7 @@ func TestSinkOutage(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	seen := kinesisCounts(t, k.Records(stream))
 	lost, dup, extra := lostDup(seen, n)
+	faultReport(t, "sink-outage-60s", n, len(seen)-extra, dup, lost, "(connections refused for 60 s)")
 	if lost != 0 || dup != 0 || extra != 0 {
 		t.Fatalf("after a %s outage: lost %d, duplicated %d, unknown %d of %d lines\n%s", outage, lost, dup, extra, n, p.logs())
 	}

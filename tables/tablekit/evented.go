@@ -11,7 +11,8 @@ import (
 
 // StreamGenerate returns a generate function serving the rows of st. The
 // table's columns may name "eid", "time" and any schema column; push says
-// which constraints become store conditions (see Conds).
+// which constraints become store conditions (see Conds). A Cursor in the
+// generate context (WithCursor) limits the rows to its eid window.
 func StreamGenerate(st *eventstore.Stream, cols []table.ColumnDefinition, push map[string]Pushdown) table.GenerateFunc {
 	schema := st.Schema()
 	idx := make(map[string]int, len(schema.Columns))
@@ -20,8 +21,13 @@ func StreamGenerate(st *eventstore.Stream, cols []table.ColumnDefinition, push m
 	}
 	return func(ctx context.Context, qc table.QueryContext) ([]map[string]string, error) {
 		conds := Conds(qc, cols, push)
+		cc, err := cursorConds(ctx, st, schema.Name)
+		if err != nil {
+			return nil, err
+		}
+		conds = append(conds, cc...)
 		var rows []map[string]string
-		err := st.Query(ctx, conds, func(r eventstore.Row) error {
+		err = st.Query(ctx, conds, func(r eventstore.Row) error {
 			m := make(map[string]string, len(cols))
 			for _, c := range cols {
 				switch c.Name {

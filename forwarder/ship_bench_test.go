@@ -1,0 +1,285 @@
+package forwarder
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/queue"
+	"github.com/osquery-syslog/osquery-syslog/forwarder/sink"
+	"github.com/osquery-syslog/osquery-syslog/stats"
+)
+
+// typicalRows returns n event-format result lines of 300–800 bytes (about
+// 550 on average) from 20 queries of 10 hosts: what a syslog pack's
+// differential results look like.
+func typicalRows(n int) [][]byte {
+	r := rand.New(rand.NewPCG(7, 8))
+	out := make([][]byte, n)
+	for i := range out {
+		size := 300 + r.IntN(501)
+		var b strings.Builder
+		fmt.Fprintf(&b, `{"name":"pack_syslog_query_%d","hostIdentifier":"host-%d","calendarTime":"Mon Nov 30 20:00:00 2026 UTC","unixTime":1796068800,"epoch":0,"counter":%d,"numerics":false,"decorations":{"host_uuid":"4C4C4544-0042-3010-8051-B4C04F4E3232"},"columns":{`,
+			r.IntN(20), r.IntN(10), i)
+		for c := 0; b.Len() < size-40; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `"col%d":"%s"`, c, strings.Repeat(string(rune('a'+r.IntN(26))), min(r.IntN(40)+1, max(1, size-40-b.Len()))))
+		}
+		b.WriteString(`},"action":"added"}`)
+		out[i] = []byte(b.String())
+	}
+	return out
+}
+
+// localSink is a minimal Kinesis/Firehose endpoint on loopback: it reads the
+// request, counts its entries and accepts all of them, so that the CPU a
+// benchmark measures is the shipper's (SDK encoding, signing, HTTP), not a
+// fake's decoding.
+type localSink struct {
+	addr    string
+	records atomic.Int64
+	bytes   atomic.Int64
+}
+
+func newLocalSink(b *testing.B) *localSink {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ls := &localSink{addr: ln.Addr().String()}
+	kOK := []byte(`{"SequenceNumber":"49590338271490256608559692538361571095921575989136588898","ShardId":"shardId-000000000000"}`)
+	fOK := []byte(`{"RecordId":"49590338271490256608559692538361571095921575989136588898"}`)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		n := bytes.Count(body, []byte(`"Data":`))
+		ls.records.Add(int64(n))
+		ls.bytes.Add(int64(len(body)))
+		var out bytes.Buffer
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Firehose") {
+			out.WriteString(`{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[`)
+			for i := range n {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				out.Write(fOK)
+			}
+		} else {
+			out.WriteString(`{"FailedRecordCount":0,"Records":[`)
+			for i := range n {
+				if i > 0 {
+					out.WriteByte(',')
+				}
+				out.Write(kOK)
+			}
+		}
+		out.WriteString(`]}`)
+		w.Write(out.Bytes())
+	})}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	return ls
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkShip measures the whole ship path: b.N typical result lines
+// already in the durable queue are read, packed (per case: one record per
+// line, KPL aggregation, Firehose newline joining, gzip), sent through the
+// real AWS SDK client over loopback HTTP to a local sink with 4 requests in
+// flight, and acknowledged (deleted) in the queue. It reports wall-clock
+// records/s and MB/s, records and MB per CPU-second of the whole process
+// (the local sink included), and allocations per record.
+func BenchmarkShip(b *testing.B) {
+	cases := []struct {
+		name        string
+		service     string
+		aggregate   bool
+		compression string
+	}{
+		{"kinesis_plain", awsconf.Kinesis, false, ""},
+		{"kinesis_aggregated", awsconf.Kinesis, true, ""},
+		{"kinesis_aggregated_gzip", awsconf.Kinesis, true, "gzip"},
+		{"firehose_joined", awsconf.Firehose, false, ""},
+		{"firehose_joined_gzip", awsconf.Firehose, false, "gzip"},
+	}
+	rows := typicalRows(4096)
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			ls := newLocalSink(b)
+			f := awsconf.Defaults()
+			f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
+			f.KinesisEndpoint, f.FirehoseEndpoint = "http://"+ls.addr, "http://"+ls.addr
+			cfg, err := awsconf.Load(b.Context(), f, c.service)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pc := pack.DefaultConfig(pack.Kinesis)
+			var s sink.Sink
+			if c.service == awsconf.Firehose {
+				pc = pack.DefaultConfig(pack.Firehose)
+				s, err = sink.NewFirehose(cfg, "bench")
+			} else {
+				pc.Aggregate = c.aggregate
+				s, err = sink.NewKinesis(cfg, "bench")
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			pc.HostIdentifier, pc.Compression = "bench-host", c.compression
+			packer, err := pack.New(pc)
+			if err != nil {
+				b.Fatal(err)
+			}
+			db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			q, err := db.Queue(c.service, 0)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var lineBytes int64
+			for i := 0; i < b.N; i += 1000 {
+				batch := make([][]byte, 0, 1000)
+				for j := i; j < min(i+1000, b.N); j++ {
+					batch = append(batch, rows[j%len(rows)])
+					lineBytes += int64(len(rows[j%len(rows)]))
+				}
+				if err := q.AppendMany(uint8(pack.Result), batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var src stats.Source
+			fw := New(Config{Period: 10 * time.Millisecond}, q, packer, s, &src, nil)
+
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			cpu0 := processCPU()
+			b.ResetTimer()
+			ctx, cancel := context.WithCancel(b.Context())
+			done := make(chan error, 1)
+			go func() { done <- fw.Run(ctx) }()
+			for q.Len() > 0 {
+				time.Sleep(time.Millisecond)
+			}
+			b.StopTimer()
+			cpu := processCPU() - cpu0
+			runtime.ReadMemStats(&ms1)
+			cancel()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			if got := src.Shipped.Load(); got != int64(b.N) {
+				b.Fatalf("shipped %d of %d lines", got, b.N)
+			}
+			if ls.records.Load() == 0 {
+				b.Fatal("the sink received nothing")
+			}
+			secs := b.Elapsed().Seconds()
+			mb := float64(lineBytes) / 1e6
+			b.ReportMetric(float64(b.N)/secs, "records/s")
+			b.ReportMetric(mb/secs, "MB/s")
+			b.ReportMetric(float64(b.N)/cpu.Seconds(), "records/cpu-s")
+			b.ReportMetric(mb/cpu.Seconds(), "MB/cpu-s")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N), "allocs/record")
+			b.ReportMetric(float64(ls.records.Load())/float64(b.N), "sent-records/line")
+			b.ReportMetric(float64(ls.bytes.Load())/float64(lineBytes), "wire-bytes/line-byte")
+		})
+	}
+}
+
+// Billing granularity: Kinesis Data Streams bills PUT payload units of 25 KB
+// per record (a 1 KB record costs one unit, a 30 KB record two); Firehose
+// rounds every record up to the next 5 KB.
+const (
+	kinesisUnit  = 25 << 10
+	firehoseUnit = 5 << 10
+)
+
+func units(sizes []int, unit int) int {
+	n := 0
+	for _, s := range sizes {
+		n += (s + unit - 1) / unit
+	}
+	return n
+}
+
+// BenchmarkBilledUnits packs 1,000 typical result rows (one flush of one
+// host) as the plugins do by default, and with gzip, and reports the billed
+// units against osquery's own loggers, which send one record per row (a row
+// of 300–800 bytes is one 25 KB Kinesis unit, one 5 KB Firehose unit).
+func BenchmarkBilledUnits(b *testing.B) {
+	rows := typicalRows(1000)
+	entries := make([]pack.Entry, len(rows))
+	perRowK := make([]int, len(rows))
+	perRowF := make([]int, len(rows))
+	for i, r := range rows {
+		entries[i] = pack.Entry{ID: int64(i + 1), Kind: pack.Result, Line: r}
+		// osquery adds "log_type":"result" and, for Firehose, "\n".
+		perRowK[i] = len(r) + len(`,"log_type":"result"`)
+		perRowF[i] = perRowK[i] + 1
+	}
+	cases := []struct {
+		name string
+		cfg  func() pack.Config
+		unit int
+		base []int
+	}{
+		{"kinesis_aggregated", func() pack.Config { c := pack.DefaultConfig(pack.Kinesis); c.Aggregate = true; return c }, kinesisUnit, perRowK},
+		{"kinesis_aggregated_gzip", func() pack.Config {
+			c := pack.DefaultConfig(pack.Kinesis)
+			c.Aggregate, c.Compression = true, "gzip"
+			return c
+		}, kinesisUnit, perRowK},
+		{"firehose_joined", func() pack.Config { return pack.DefaultConfig(pack.Firehose) }, firehoseUnit, perRowF},
+		{"firehose_joined_gzip", func() pack.Config { c := pack.DefaultConfig(pack.Firehose); c.Compression = "gzip"; return c }, firehoseUnit, perRowF},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			cfg := c.cfg()
+			cfg.HostIdentifier = "bench-host"
+			p, err := pack.New(cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var sizes []int
+			b.ReportAllocs()
+			for b.Loop() {
+				recs, dropped := p.Pack(entries)
+				if len(dropped) != 0 {
+					b.Fatalf("%d rows dropped", len(dropped))
+				}
+				sizes = sizes[:0]
+				for _, r := range recs {
+					sizes = append(sizes, len(r.Data))
+				}
+			}
+			ours, base := units(sizes, c.unit), units(c.base, c.unit)
+			b.ReportMetric(float64(len(sizes)), "records/1000rows")
+			b.ReportMetric(float64(ours), "units-ours/1000rows")
+			b.ReportMetric(float64(base), "units-per-row/1000rows")
+			b.ReportMetric(float64(base)/float64(ours), "fewer-units-x")
+		})
+	}
+}
