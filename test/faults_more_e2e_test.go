@@ -176,7 +176,7 @@ func TestFaultDiskFull(t *testing.T) {
 	if err := syscall.Statfs(mnt, &fs); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filler, make([]byte, int64(fs.Bavail)*fs.Bsize-1<<20), 0o600); err != nil {
+	if err := os.WriteFile(filler, make([]byte, int64(fs.Bavail)*int64(fs.Bsize)-1<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
