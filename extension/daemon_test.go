@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -64,4 +66,82 @@ func TestDaemonBadConfigFailsNamingIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDaemonOptionPrecedence: flag > the config's option > its custom_
+// option > default, and the schedule runs through the filesystem logger.
+func TestDaemonOptionPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "osquery.conf")
+	config := `{"options":{"logger_plugin":"filesystem","schedule_splay_percent":0,
+		"logger_path":"` + dir + `/from-config",
+		"syslog_pipe_path":"` + dir + `/option-pipe","custom_syslog_pipe_path":"` + dir + `/custom-pipe",
+		"custom_syslog_max_line":"4096","no_such_flag":"1"},
+		"schedule":{"one":{"query":"SELECT 1 AS one","interval":1}}}`
+	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"),
+		"--logger_path", filepath.Join(dir, "from-flag")}
+	var stdout bytes.Buffer
+	stderr := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(args, &stdout, stderr) }()
+
+	results := filepath.Join(dir, "from-flag", "osqueryd.results.log")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, _ := os.ReadFile(results)
+		if strings.Contains(string(b), `"name":"one"`) && strings.Contains(string(b), `"columns":{"one":"1"},"action":"added"`) {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("daemon exited %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no result in %s:\n%s", results, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "option-pipe")); err != nil {
+		t.Errorf("the config's syslog_pipe_path did not beat custom_syslog_pipe_path: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "from-config")); err == nil {
+		t.Error("the config's logger_path beat the --logger_path flag")
+	}
+	for _, want := range []string{"syslog_max_line=4096 (osquery config option custom_syslog_max_line)", "Cannot set unknown or invalid flag", "no_such_flag"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit code %d after SIGINT:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("daemon did not stop on SIGINT")
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

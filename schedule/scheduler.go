@@ -145,6 +145,9 @@ func (s *Scheduler) Check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// maxCatchUp is how many missed seconds Run still visits.
+const maxCatchUp = 60
+
 // Run runs the schedule until ctx ends: every second (unix time i), each
 // query with i % splayed_interval == 0 runs, one after the other, like
 // osqueryd's scheduler. Seconds a long query made it miss are caught up, so
@@ -155,7 +158,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	last := s.o.Now().Unix() - 1
 	for {
 		now := s.o.Now().Unix()
-		for i := last + 1; i <= now; i++ {
+		// Catch up at most a minute: after a suspend or a clock jump, due
+		// queries run once, not once per missed second.
+		for i := max(last+1, now-maxCatchUp); i <= now; i++ {
 			s.tick(ctx, i)
 			if ctx.Err() != nil {
 				return nil
