@@ -140,7 +140,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			BatchFormat:         !d.LoggerEventType,
 			SnapshotEventType:   d.LoggerSnapshotEventType,
 			DecorationsTopLevel: d.DecorationsTopLevel,
-			Log:                 log,
+			Log:                 slog.New(fslog.Tee(log.Handler(), &statusHandler{host: host, fwd: sink.fwd})),
 		})
 		if err == nil {
 			err = sc.Check(ctx)

@@ -69,7 +69,8 @@ func TestDaemonBadConfigFailsNamingIt(t *testing.T) {
 }
 
 // TestDaemonOptionPrecedence: flag > the config's option > its custom_
-// option > default, and the schedule runs through the filesystem logger.
+// option > default, and the schedule runs through the filesystem logger; a
+// query failing at run time is logged and the schedule goes on.
 func TestDaemonOptionPrecedence(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "osquery.conf")
@@ -77,7 +78,8 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 		"logger_path":"` + dir + `/from-config",
 		"syslog_pipe_path":"` + dir + `/option-pipe","custom_syslog_pipe_path":"` + dir + `/custom-pipe",
 		"custom_syslog_max_line":"4096","no_such_flag":"1"},
-		"schedule":{"one":{"query":"SELECT 1 AS one","interval":1}}}`
+		"schedule":{"one":{"query":"SELECT 1 AS one","interval":1},
+			"overflows":{"query":"SELECT abs(-9223372036854775808) AS x","interval":1}}}`
 	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +104,20 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("no result in %s:\n%s", results, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The query that fails at run time is logged, in osqueryd.INFO too, and
+	// did not stop the other.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		info, _ := os.ReadFile(filepath.Join(dir, "from-flag", "osqueryd.INFO"))
+		if strings.Contains(string(info), "scheduled query failed") && strings.Contains(string(info), "query=overflows") &&
+			strings.Contains(string(info), "integer overflow") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("osqueryd.INFO lacks the failing query:\n%s", info)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
