@@ -300,6 +300,7 @@ func (s *Scheduler) run(ctx context.Context, t *task) error {
 		return s.saveState(t.Name, next)
 	}
 
+	escapeRows(rows)
 	fresh := !exists || prev.Epoch != s.o.Epoch
 	newQuery := exists && !fresh && prev.SQL != t.SQL
 	event := cur.Used()

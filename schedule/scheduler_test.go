@@ -454,3 +454,30 @@ func TestDecoratorsInRun(t *testing.T) {
 		}
 	}
 }
+
+// TestDifferentialEscaping: differential values get osquery's non-printable
+// escaping (control bytes and invalid UTF-8 as \xHH, valid UTF-8 kept) before
+// they are diffed and logged; snapshot values are logged as they are.
+func TestDifferentialEscaping(t *testing.T) {
+	e := newEnv(t, filepath.Join(t.TempDir(), "ev.db"))
+	sink := &memSink{}
+	sql := "SELECT char(9) || 'café' || char(1) || cast(x'ff' AS TEXT) || '®' AS v"
+	cfg := &Config{Queries: []Query{
+		{Name: "diff", SQL: sql, Interval: 10, Removed: true},
+		{Name: "snap", SQL: sql, Interval: 10, Snapshot: true},
+	}}
+	s := e.scheduler(cfg, sink, Options{})
+	for range 2 {
+		if err := s.RunQuery(t.Context(), "diff"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RunQuery(t.Context(), "snap"); err != nil {
+		t.Fatal(err)
+	}
+	res, snaps := sink.take()
+	wantLines(t, "differential (second run unchanged)", res,
+		`{"name":"diff",`+envelope+`,"counter":0,"numerics":false,"columns":{"v":"\\x09café\\x01\\xFF®"},"action":"added"}`)
+	wantLines(t, "snapshot", snaps,
+		`{"snapshot":[{"v":"\tcafé\u0001`+"\xff"+`®"}],"action":"snapshot","name":"snap",`+envelope+`,"counter":0,"numerics":false}`)
+}
