@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"time"
@@ -96,6 +97,10 @@ func New(cfg *Config, q Querier, st State, sink Sink, o Options) (*Scheduler, er
 		return nil, fmt.Errorf("reading splayed intervals: %w", err)
 	}
 	for _, qq := range cfg.Queries {
+		if !PlatformMatches(qq.Platform, runtime.GOOS) {
+			s.log.Info("skipping scheduled query for another platform", "query", qq.Name, "platform", qq.Platform)
+			continue
+		}
 		t := &task{Query: qq}
 		if n, ok := parseSplay(stored[splayKey(qq.Name)], qq.Interval); ok {
 			t.splayed = n
