@@ -226,7 +226,8 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 
 Usage:
   osquery-syslog.ext [flags]                 run as an osquery extension (osqueryd passes --socket --timeout --interval [--verbose])
-  osquery-syslog.ext daemon [flags]          run ingestion without osqueryd
+  osquery-syslog.ext daemon [flags]          run ingestion without osqueryd, and with --config_path the
+                                             schedule/packs of an osquery config through the logger plugins
   osquery-syslog.ext query [flags] "SQL"     run SQL over the tables, reading the buffer a running extension or daemon writes
 
 Flags (own command-line flag > osqueryd option of the same name > custom_<name> in the osquery config > default):

@@ -78,8 +78,10 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 	if err != nil {
 		return fail(2, err)
 	}
-	if sched != nil && len(loggers) == 0 {
-		return fail(2, errors.New("--logger_plugin: the schedule needs a logger plugin (filesystem, kinesis or firehose)"))
+	if sched != nil && len(loggers) == 0 && len(cfg.loggers()) == 0 {
+		// osqueryd's default logger.
+		loggers = []string{"filesystem"}
+		log.Info("no --logger_plugin; using filesystem", "logger_path", d.LoggerPath)
 	}
 
 	var fsl *fslog.Logger
@@ -140,7 +142,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			BatchFormat:         !d.LoggerEventType,
 			SnapshotEventType:   d.LoggerSnapshotEventType,
 			DecorationsTopLevel: d.DecorationsTopLevel,
-			Log:                 log,
+			Log:                 slog.New(fslog.Tee(log.Handler(), &statusHandler{host: host, fwd: sink.fwd})),
 		})
 		if err == nil {
 			err = sc.Check(ctx)

@@ -4,9 +4,12 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -63,5 +66,177 @@ func TestDaemonBadConfigFailsNamingIt(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDaemonOptionPrecedence: flag > the config's option > its custom_
+// option > default, and the schedule runs through the filesystem logger; a
+// query failing at run time is logged and the schedule goes on.
+func TestDaemonOptionPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "osquery.conf")
+	config := `{"options":{"logger_plugin":"filesystem","schedule_splay_percent":0,
+		"logger_path":"` + dir + `/from-config",
+		"syslog_pipe_path":"` + dir + `/option-pipe","custom_syslog_pipe_path":"` + dir + `/custom-pipe",
+		"custom_syslog_max_line":"4096","no_such_flag":"1"},
+		"schedule":{"one":{"query":"SELECT 1 AS one","interval":1},
+			"overflows":{"query":"SELECT abs(-9223372036854775808) AS x","interval":1}}}`
+	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"),
+		"--logger_path", filepath.Join(dir, "from-flag")}
+	var stdout bytes.Buffer
+	stderr := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(args, &stdout, stderr) }()
+
+	results := filepath.Join(dir, "from-flag", "osqueryd.results.log")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		b, _ := os.ReadFile(results)
+		if strings.Contains(string(b), `"name":"one"`) && strings.Contains(string(b), `"columns":{"one":"1"},"action":"added"`) {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("daemon exited %d:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no result in %s:\n%s", results, stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The query that fails at run time is logged, in osqueryd.INFO too, and
+	// did not stop the other.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		info, _ := os.ReadFile(filepath.Join(dir, "from-flag", "osqueryd.INFO"))
+		if strings.Contains(string(info), "scheduled query failed") && strings.Contains(string(info), "query=overflows") &&
+			strings.Contains(string(info), "integer overflow") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("osqueryd.INFO lacks the failing query:\n%s", info)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "option-pipe")); err != nil {
+		t.Errorf("the config's syslog_pipe_path did not beat custom_syslog_pipe_path: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "from-config")); err == nil {
+		t.Error("the config's logger_path beat the --logger_path flag")
+	}
+	for _, want := range []string{"syslog_max_line=4096 (osquery config option custom_syslog_max_line)", "Cannot set unknown or invalid flag", "no_such_flag"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit code %d after SIGINT:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("daemon did not stop on SIGINT")
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestDaemonDifferentialAcrossRestart: previous results outlive the
+// process. A restart with unchanged results logs nothing; a restart with
+// changed SQL logs only the difference against the stored results.
+func TestDaemonDifferentialAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "osquery.conf")
+	results := filepath.Join(dir, "log", "osqueryd.results.log")
+	start := func(sql string) (stop func(), stderr *lockedBuffer) {
+		config := `{"options":{"logger_plugin":"filesystem","schedule_splay_percent":0,"disable_syslog":true},
+			"schedule":{"words":{"query":"` + sql + `","interval":1}}}`
+		if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log")}
+		stderr = &lockedBuffer{}
+		done := make(chan int, 1)
+		go func() { done <- run(args, io.Discard, stderr) }()
+		return func() {
+			if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("exit code %d:\n%s", code, stderr.String())
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("daemon did not stop on SIGINT")
+			}
+		}, stderr
+	}
+	lines := func() []string {
+		b, _ := os.ReadFile(results)
+		s := strings.TrimSuffix(string(b), "\n")
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, "\n")
+	}
+	waitLines := func(n int, stderr *lockedBuffer) []string {
+		deadline := time.Now().Add(15 * time.Second)
+		for len(lines()) < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d result lines, want %d:\n%s\n%s", len(lines()), n, strings.Join(lines(), "\n"), stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return lines()
+	}
+	suffix := func(l string) string { return l[strings.Index(l, `"counter"`):] }
+
+	stop, se := start("SELECT 'a' AS w UNION SELECT 'b'")
+	got := waitLines(2, se)
+	time.Sleep(1500 * time.Millisecond) // more runs, same results: nothing logged
+	stop()
+	if got = lines(); len(got) != 2 || suffix(got[0]) != `"counter":0,"numerics":false,"columns":{"w":"a"},"action":"added"}` ||
+		suffix(got[1]) != `"counter":0,"numerics":false,"columns":{"w":"b"},"action":"added"}` {
+		t.Fatalf("first process:\n%s", strings.Join(got, "\n"))
+	}
+
+	stop, _ = start("SELECT 'a' AS w UNION SELECT 'b'")
+	time.Sleep(2500 * time.Millisecond)
+	stop()
+	if got = lines(); len(got) != 2 {
+		t.Fatalf("a restart with unchanged results logged:\n%s", strings.Join(got[2:], "\n"))
+	}
+
+	stop, se = start("SELECT 'b' AS w UNION SELECT 'c'")
+	got = waitLines(4, se)
+	stop()
+	// Changed SQL: osquery resets the counter but still diffs against the
+	// stored results.
+	if suffix(got[2]) != `"counter":0,"numerics":false,"columns":{"w":"a"},"action":"removed"}` ||
+		suffix(got[3]) != `"counter":0,"numerics":false,"columns":{"w":"c"},"action":"added"}` || len(got) != 4 {
+		t.Fatalf("after restart with new SQL:\n%s", strings.Join(got, "\n"))
 	}
 }

@@ -45,6 +45,9 @@ type Query struct {
 	Removed     bool // log removed rows (osquery's "removed", default true)
 	Description string
 	Pack        string // the pack's name, "" for the schedule
+	// Platform is the query's (else its pack's) "platform": a comma list
+	// of darwin, linux, windows, freebsd, posix, any, all; "" = any.
+	Platform string
 }
 
 // Decorators are queries whose first row's columns decorate every result.
@@ -75,6 +78,7 @@ type rawConfig struct {
 }
 
 type rawPack struct {
+	Platform  string              `json:"platform"`
 	Queries   map[string]rawQuery `json:"queries"`
 	Discovery []string            `json:"discovery"`
 }
@@ -85,6 +89,7 @@ type rawQuery struct {
 	Snapshot    json.RawMessage `json:"snapshot"`
 	Removed     json.RawMessage `json:"removed"`
 	Description string          `json:"description"`
+	Platform    string          `json:"platform"`
 }
 
 type rawDecorators struct {
@@ -162,6 +167,9 @@ func Parse(data []byte, o ParseOptions) (*Config, error) {
 			if err != nil {
 				return nil, fmt.Errorf("packs.%s.queries.%s: %w", pname, qname, err)
 			}
+			if q.Platform == "" {
+				q.Platform = rp.Platform
+			}
 			cfg.Queries = append(cfg.Queries, q)
 		}
 	}
@@ -196,7 +204,7 @@ func Parse(data []byte, o ParseOptions) (*Config, error) {
 }
 
 func (rq rawQuery) query(name, pack string, defInterval uint64) (Query, error) {
-	q := Query{Name: name, Pack: pack, Description: rq.Description, Interval: defInterval, Removed: true}
+	q := Query{Name: name, Pack: pack, Description: rq.Description, Interval: defInterval, Removed: true, Platform: rq.Platform}
 	if rq.Query == nil || strings.TrimSpace(*rq.Query) == "" {
 		return q, errors.New(`missing "query"`)
 	}
@@ -295,4 +303,31 @@ func optionString(v json.RawMessage) (string, error) {
 		return "", err
 	}
 	return strconv.FormatUint(uint64(f), 10), nil
+}
+
+// PlatformMatches reports whether a "platform" value admits goos (a
+// runtime.GOOS value), as osquery's checkPlatform does.
+func PlatformMatches(platform, goos string) bool {
+	if strings.TrimSpace(platform) == "" {
+		return true
+	}
+	for _, p := range strings.Split(platform, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case "any", "all":
+			return true
+		case "posix":
+			if goos == "linux" || goos == "darwin" || goos == "freebsd" {
+				return true
+			}
+		case "ubuntu", "centos":
+			if goos == "linux" {
+				return true
+			}
+		default:
+			if p == goos {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -10,13 +10,13 @@ import (
 
 func TestParseConfig(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "sec.conf"), []byte(`{"queries":{"sudo":{"query":"SELECT 1","interval":"60","description":"d","removed":false}}}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "sec.conf"), []byte(`{"platform":"linux","queries":{"sudo":{"query":"SELECT 1","interval":"60","description":"d","removed":false}}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := Parse([]byte(`{
 		"options": {"logger_plugin": "filesystem", "schedule_splay_percent": 20, "verbose": true, "custom_x": {"a": [1, 2]}, "empty": ""},
 		"schedule": {"inv": {"query": "SELECT 2", "snapshot": true}},
-		"packs": {"sec": "sec.conf", "inline": {"queries": {"q": {"query": "SELECT 3", "interval": 5}}}},
+		"packs": {"sec": "sec.conf", "inline": {"queries": {"q": {"query": "SELECT 3", "interval": 5, "platform": "darwin"}}}},
 		"decorators": {"load": ["SELECT 'a' AS b"], "always": ["SELECT 1 AS one"], "interval": {"3600": ["SELECT 2 AS two"]}}
 	}`), ParseOptions{BaseDir: dir})
 	if err != nil {
@@ -33,8 +33,8 @@ func TestParseConfig(t *testing.T) {
 	}
 	want := []Query{
 		{Name: "inv", SQL: "SELECT 2", Interval: DefaultInterval, Snapshot: true, Removed: true},
-		{Name: "pack_inline_q", SQL: "SELECT 3", Interval: 5, Removed: true, Pack: "inline"},
-		{Name: "pack_sec_sudo", SQL: "SELECT 1", Interval: 60, Removed: false, Pack: "sec", Description: "d"},
+		{Name: "pack_inline_q", SQL: "SELECT 3", Interval: 5, Removed: true, Pack: "inline", Platform: "darwin"},
+		{Name: "pack_sec_sudo", SQL: "SELECT 1", Interval: 60, Removed: false, Pack: "sec", Description: "d", Platform: "linux"},
 	}
 	if len(cfg.Queries) != len(want) {
 		t.Fatalf("queries %+v", cfg.Queries)
@@ -97,4 +97,25 @@ func FuzzParseConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestPlatformMatches(t *testing.T) {
+	tests := []struct {
+		platform, goos string
+		want           bool
+	}{
+		{"", "linux", true},
+		{"linux", "linux", true},
+		{"darwin", "linux", false},
+		{"darwin, linux", "linux", true},
+		{"posix", "darwin", true},
+		{"posix", "windows", false},
+		{"all", "windows", true},
+		{"windows", "darwin", false},
+	}
+	for _, tt := range tests {
+		if got := PlatformMatches(tt.platform, tt.goos); got != tt.want {
+			t.Errorf("PlatformMatches(%q, %q) = %v", tt.platform, tt.goos, got)
+		}
+	}
 }

@@ -40,14 +40,15 @@ func CalendarTime(t time.Time) string {
 //	{"name":..,"hostIdentifier":..,"calendarTime":..,"unixTime":N,"epoch":N,"counter":N,"numerics":false,"decorations":{..},"columns":{..},"action":"added"}
 func EventLines(it *Item) [][]byte {
 	out := make([][]byte, 0, len(it.Removed)+len(it.Added))
+	env := appendEnvelope(nil, it) // the same for every line of the run
 	for _, set := range []struct {
 		action string
 		rows   []Row
 	}{{"removed", it.Removed}, {"added", it.Added}} {
 		for _, r := range set.rows {
-			b := make([]byte, 0, 256)
+			b := make([]byte, 0, len(env)+objectSize(r)+32)
 			b = append(b, '{')
-			b = appendEnvelope(b, it)
+			b = append(b, env...)
 			b = append(b, `,"columns":`...)
 			b = appendObject(b, r)
 			b = append(b, `,"action":`...)
@@ -63,10 +64,11 @@ func EventLines(it *Item) [][]byte {
 // "snapshot" (osquery's --logger_snapshot_event_type).
 func EventSnapshotLines(it *Item) [][]byte {
 	out := make([][]byte, 0, len(it.Snapshot))
+	env := appendEnvelope(nil, it)
 	for _, r := range it.Snapshot {
-		b := make([]byte, 0, 256)
+		b := make([]byte, 0, len(env)+objectSize(r)+32)
 		b = append(b, '{')
-		b = appendEnvelope(b, it)
+		b = append(b, env...)
 		b = append(b, `,"columns":`...)
 		b = appendObject(b, r)
 		b = append(b, `,"action":"snapshot"}`...)
@@ -153,6 +155,15 @@ func appendObject(b []byte, m map[string]string) []byte {
 		b = appendString(b, m[k])
 	}
 	return append(b, '}')
+}
+
+// objectSize estimates the encoded size of m (exact without escapes).
+func objectSize(m map[string]string) int {
+	n := 2
+	for k, v := range m {
+		n += len(k) + len(v) + 6
+	}
+	return n
 }
 
 func sortedKeys(m map[string]string) []string {

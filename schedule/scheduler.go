@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sort"
 	"time"
@@ -96,6 +97,10 @@ func New(cfg *Config, q Querier, st State, sink Sink, o Options) (*Scheduler, er
 		return nil, fmt.Errorf("reading splayed intervals: %w", err)
 	}
 	for _, qq := range cfg.Queries {
+		if !PlatformMatches(qq.Platform, runtime.GOOS) {
+			s.log.Info("skipping scheduled query for another platform", "query", qq.Name, "platform", qq.Platform)
+			continue
+		}
 		t := &task{Query: qq}
 		if n, ok := parseSplay(stored[splayKey(qq.Name)], qq.Interval); ok {
 			t.splayed = n
@@ -145,6 +150,9 @@ func (s *Scheduler) Check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// maxCatchUp is how many missed seconds Run still visits.
+const maxCatchUp = 60
+
 // Run runs the schedule until ctx ends: every second (unix time i), each
 // query with i % splayed_interval == 0 runs, one after the other, like
 // osqueryd's scheduler. Seconds a long query made it miss are caught up, so
@@ -155,7 +163,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	last := s.o.Now().Unix() - 1
 	for {
 		now := s.o.Now().Unix()
-		for i := last + 1; i <= now; i++ {
+		// Catch up at most a minute: after a suspend or a clock jump, due
+		// queries run once, not once per missed second.
+		for i := max(last+1, now-maxCatchUp); i <= now; i++ {
 			s.tick(ctx, i)
 			if ctx.Err() != nil {
 				return nil
@@ -295,6 +305,7 @@ func (s *Scheduler) run(ctx context.Context, t *task) error {
 		return s.saveState(t.Name, next)
 	}
 
+	escapeRows(rows)
 	fresh := !exists || prev.Epoch != s.o.Epoch
 	newQuery := exists && !fresh && prev.SQL != t.SQL
 	event := cur.Used()

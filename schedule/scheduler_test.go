@@ -424,3 +424,60 @@ func TestSplayBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoratorsInRun: load decorators run once, interval ones on their
+// interval, always ones before every query; a later one overrides an
+// earlier column.
+func TestDecoratorsInRun(t *testing.T) {
+	e := newEnv(t, filepath.Join(t.TempDir(), "ev.db"))
+	sink := &memSink{}
+	cfg := one("q", "SELECT count(*) AS n, strftime('%s','now') AS t FROM things")
+	cfg.Queries[0].Interval = 1
+	cfg.Decorators = Decorators{
+		Load:     []string{"SELECT 'load' AS src, 'L' AS l"},
+		Interval: map[uint64][]string{1: {"SELECT 'interval' AS src, 'I' AS i"}},
+		Always:   []string{"SELECT 'always' AS a, count(*) AS things FROM things"},
+	}
+	s := e.scheduler(cfg, sink, Options{Now: time.Now})
+	ctx, cancel := context.WithTimeout(t.Context(), 2500*time.Millisecond)
+	defer cancel()
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := sink.take()
+	if len(res) < 2 {
+		t.Fatalf("%d lines in 2.5 s", len(res))
+	}
+	for _, l := range res {
+		if !strings.Contains(l, `"decorations":{"a":"always","i":"I","l":"L","src":"interval","things":"0"}`) {
+			t.Fatalf("decorations wrong in %s", l)
+		}
+	}
+}
+
+// TestDifferentialEscaping: differential values get osquery's non-printable
+// escaping (control bytes and invalid UTF-8 as \xHH, valid UTF-8 kept) before
+// they are diffed and logged; snapshot values are logged as they are.
+func TestDifferentialEscaping(t *testing.T) {
+	e := newEnv(t, filepath.Join(t.TempDir(), "ev.db"))
+	sink := &memSink{}
+	sql := "SELECT char(9) || 'café' || char(1) || cast(x'ff' AS TEXT) || '®' AS v"
+	cfg := &Config{Queries: []Query{
+		{Name: "diff", SQL: sql, Interval: 10, Removed: true},
+		{Name: "snap", SQL: sql, Interval: 10, Snapshot: true},
+	}}
+	s := e.scheduler(cfg, sink, Options{})
+	for range 2 {
+		if err := s.RunQuery(t.Context(), "diff"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RunQuery(t.Context(), "snap"); err != nil {
+		t.Fatal(err)
+	}
+	res, snaps := sink.take()
+	wantLines(t, "differential (second run unchanged)", res,
+		`{"name":"diff",`+envelope+`,"counter":0,"numerics":false,"columns":{"v":"\\x09café\\x01\\xFF®"},"action":"added"}`)
+	wantLines(t, "snapshot", snaps,
+		`{"snapshot":[{"v":"\tcafé\u0001`+"\xff"+`®"}],"action":"snapshot","name":"snap",`+envelope+`,"counter":0,"numerics":false}`)
+}

@@ -87,7 +87,7 @@ mock_pid=$!
 
 # --- the reader: every record that reaches the stream, as it arrives ----------
 export AWS_ACCESS_KEY_ID=AKIDLOCALKINESIS AWS_SECRET_ACCESS_KEY=local-kinesis-mock-secret AWS_REGION=us-east-1
-"$tailbin" --stream "$stream" --endpoint "$endpoint" --wait 120s | sed -u 's/^/kinesis> /' &
+"$tailbin" --stream "$stream" --endpoint "$endpoint" --wait 120s --prefix 'kinesis> ' &
 tail_pid=$!
 
 # --- the daemon: the example config, its kinesis logger pointed at the mock ---

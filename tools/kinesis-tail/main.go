@@ -32,6 +32,7 @@ func main() {
 	region := flag.String("region", "", "region (default: from the AWS environment)")
 	from := flag.String("from", "trim_horizon", "where to start: trim_horizon (everything kept) or latest (new records only)")
 	poll := flag.Duration("poll", time.Second, "pause between reads of a shard with nothing new")
+	prefix := flag.String("prefix", "", "text printed before each record")
 	wait := flag.Duration("wait", 0, "keep retrying while the stream does not exist yet, up to this long")
 	flag.Parse()
 	if *stream == "" {
@@ -40,13 +41,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := tail(ctx, *stream, *endpoint, *region, *from, *poll, *wait, os.Stdout); err != nil && ctx.Err() == nil {
+	if err := tail(ctx, *stream, *endpoint, *region, *from, *prefix, *poll, *wait, os.Stdout); err != nil && ctx.Err() == nil {
 		fmt.Fprintf(os.Stderr, "kinesis-tail: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func tail(ctx context.Context, stream, endpoint, region, from string, poll, wait time.Duration, w io.Writer) error {
+func tail(ctx context.Context, stream, endpoint, region, from, prefix string, poll, wait time.Duration, w io.Writer) error {
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
@@ -111,7 +112,7 @@ func tail(ctx context.Context, stream, endpoint, region, from string, poll, wait
 					}
 				}
 				data = bytes.TrimRight(data, "\n")
-				fmt.Fprintf(w, "%s\n", data)
+				fmt.Fprintf(w, "%s%s\n", prefix, data)
 			}
 		}
 		if idle {
