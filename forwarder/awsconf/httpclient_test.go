@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httptrace"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -187,5 +191,43 @@ func TestAnswerBeforeBodyDrainKeepsConnection(t *testing.T) {
 	defer mu.Unlock()
 	if dials != 1 {
 		t.Errorf("%d connections dialed for %d sequential requests, want 1 reused", dials, puts)
+	}
+}
+
+// TestProfileWithCABundle: a profile that needs the SDK's own loader (here
+// credential_process) still resolves with AWS_CA_BUNDLE set; the loader
+// adds the bundle only to the SDK's BuildableClient type.
+func TestProfileWithCABundle(t *testing.T) {
+	dir := t.TempDir()
+	cleanEnv(t, dir)
+	tls := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tls.Close()
+	bundle := filepath.Join(dir, "ca.pem")
+	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tls.Certificate().Raw})
+	proc := filepath.Join(dir, "creds.sh")
+	files := map[string]string{
+		bundle:                            string(pemCert),
+		proc:                              "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"PROC_ID\", \"SecretAccessKey\": \"proc_secret\"}'\n",
+		filepath.Join(dir, "credentials"): "",
+		filepath.Join(dir, "config"):      "[profile proc]\ncredential_process = " + proc + "\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(name, []byte(body), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	f := Defaults()
+	f.ProfileName, f.Region = "proc", "us-east-1"
+	cfg, err := Load(t.Context(), f, Kinesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.Credentials.Retrieve(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.AccessKeyID != "PROC_ID" || got.Source != SourceProfile {
+		t.Fatalf("got %s from %q, want PROC_ID from %q", got.AccessKeyID, got.Source, SourceProfile)
 	}
 }

@@ -210,10 +210,14 @@ func (s settings) config(region string, creds aws.CredentialsProvider, endpoint 
 }
 
 // loadOptions are the same settings for config.LoadDefaultConfig (used to
-// resolve profiles that need the SDK's full machinery).
+// resolve profiles that need the SDK's full machinery). It gets the bare
+// BuildableClient: the loader adds AWS_CA_BUNDLE / ca_bundle only to that
+// type (and fails on any other), and the credential requests it makes (STS,
+// SSO) carry bodies far below the size at which httpClient's fix matters,
+// and resending one is harmless.
 func (s settings) loadOptions() []func(*config.LoadOptions) error {
 	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(s.hc),
+		config.WithHTTPClient(s.hc.BuildableClient),
 		config.WithRetryer(NewRetryer),
 		config.WithLogger(slogLogger{s.log, s.debug}),
 		config.WithSharedConfigFiles([]string{s.configFile}),
