@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // cleanEnv removes every AWS variable that could leak from the machine into
@@ -266,7 +265,7 @@ func TestProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient)
+	bc, ok := cfg.HTTPClient.(*httpClient)
 	if !ok {
 		t.Fatalf("HTTPClient is %T", cfg.HTTPClient)
 	}

@@ -52,6 +52,10 @@
 // loopback destinations and ignores NO_PROXY. A scheme other than "http"
 // means https, as in osquery; port 0 means the scheme's default. Without it
 // HTTPS_PROXY / NO_PROXY apply. One attempt is bounded by RequestTimeout.
+// Request bodies reach net/http without their io.WriterTo method: with it,
+// an answer that arrives before net/http's last read of the body (a loaded
+// host) made the connection close under the answer, and the SDK resent a
+// request the service had already taken (see httpClient).
 // Proxy settings also apply with aws_enforce_fips (osquery drops them).
 //
 // # Retries

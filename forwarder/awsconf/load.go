@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -79,22 +80,67 @@ func (f Flags) ProxyURL() *url.URL {
 	return u
 }
 
-// newHTTPClient builds the SDK's buildable client. With a proxy, every
-// request goes to it (http.ProxyURL, unlike ProxyFromEnvironment, also
-// proxies loopback destinations and ignores NO_PROXY); without, the
-// environment's HTTPS_PROXY/NO_PROXY apply as in the SDK's default.
-func newHTTPClient(f Flags) *awshttp.BuildableClient {
+// newHTTPClient builds the SDK's buildable client, wrapped in httpClient.
+// With a proxy, every request goes to it (http.ProxyURL, unlike
+// ProxyFromEnvironment, also proxies loopback destinations and ignores
+// NO_PROXY); without, the environment's HTTPS_PROXY/NO_PROXY apply as in the
+// SDK's default.
+func newHTTPClient(f Flags) *httpClient {
 	proxy := http.ProxyFromEnvironment
 	if u := f.ProxyURL(); u != nil {
 		proxy = http.ProxyURL(u)
 	}
-	return awshttp.NewBuildableClient().
+	return &httpClient{awshttp.NewBuildableClient().
 		WithTimeout(RequestTimeout).
 		WithTransportOptions(func(t *http.Transport) {
 			t.Proxy = proxy
 			t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
-		})
+		})}
 }
+
+// httpClient is the SDK's BuildableClient with one change in Do: net/http
+// gets the request body without its io.WriterTo method.
+//
+// Why. The SDK (smithy-go ClientHandler) closes the request body as soon as
+// client.Do returns, i.e. once the response headers arrived; its body
+// wrapper (safeWriteToReadCloser) then answers WriteTo with (0, io.EOF).
+// net/http's writeLoop, after copying Content-Length bytes, reads the body
+// once more to check for extra bytes (transferWriter.writeBody), through
+// WriteTo when the body has it. When the body is larger than the 4 KiB write
+// buffer its last bytes go straight to the socket before that extra read, so
+// the service can answer first. If the writeLoop goroutine is descheduled
+// just then (a loaded host), the extra read comes after the SDK's Close, gets
+// io.EOF as an error, the request write "fails" and the writeLoop closes the
+// connection (persistConn.close) while the SDK is still reading the answer:
+// "deserialization failed, read tcp ...: use of closed network connection"
+// on an HTTP 200 the service acted on. The SDK retries that as a connection
+// error and resends the whole PutRecords, whose records then arrive twice.
+//
+// Without WriterTo, the extra read goes through Read, which answers a closed
+// body with (0, io.EOF) as well, and there io.EOF is a clean end: the write
+// succeeds and the connection stays usable. The first copy reads through an
+// io.LimitReader anyway, so nothing is lost.
+//
+// The SDK's service clients no longer recognise the client as buildable, so
+// they skip their per-service defaults (the dial timeout of a DefaultsMode,
+// which we leave unset, and the opt-in AWS_ENABLE_DEFAULT_SOCKET_TIMEOUT_2026
+// read timeout, longer than RequestTimeout for Kinesis and Firehose).
+type httpClient struct {
+	*awshttp.BuildableClient
+}
+
+// Do sends req with its body wrapped (see httpClient); req is not modified.
+func (c *httpClient) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		r := req.WithContext(req.Context()) // a shallow copy
+		r.Body = readCloserOnly{req.Body}
+		req = r
+	}
+	return c.BuildableClient.Do(req)
+}
+
+// readCloserOnly hides every method of a body but Read and Close.
+type readCloserOnly struct{ io.ReadCloser }
 
 // Load builds the aws.Config of the kinesis or firehose logger from the
 // flags: region (Flags.ResolveRegion), credentials (osquery's chain, see
@@ -134,7 +180,7 @@ func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
 
 // settings are what every client config built by Load shares.
 type settings struct {
-	hc                   *awshttp.BuildableClient
+	hc                   *httpClient
 	fips, debug          bool
 	log                  *slog.Logger
 	credFile, configFile string
@@ -164,10 +210,14 @@ func (s settings) config(region string, creds aws.CredentialsProvider, endpoint 
 }
 
 // loadOptions are the same settings for config.LoadDefaultConfig (used to
-// resolve profiles that need the SDK's full machinery).
+// resolve profiles that need the SDK's full machinery). It gets the bare
+// BuildableClient: the loader adds AWS_CA_BUNDLE / ca_bundle only to that
+// type (and fails on any other), and the credential requests it makes (STS,
+// SSO) carry bodies far below the size at which httpClient's fix matters,
+// and resending one is harmless.
 func (s settings) loadOptions() []func(*config.LoadOptions) error {
 	opts := []func(*config.LoadOptions) error{
-		config.WithHTTPClient(s.hc),
+		config.WithHTTPClient(s.hc.BuildableClient),
 		config.WithRetryer(NewRetryer),
 		config.WithLogger(slogLogger{s.log, s.debug}),
 		config.WithSharedConfigFiles([]string{s.configFile}),
