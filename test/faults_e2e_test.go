@@ -78,9 +78,8 @@ func lostDup(seen map[int]int, n int) (lost, dup, extra int) {
 }
 
 // TestKinesisThrottling30Percent: with 30% of every PutRecords answered
-// ProvisionedThroughputExceededException, nothing is lost, only the failed
-// entries are sent again, and nothing is duplicated except by a logged
-// whole-request resend after an unreadable answer (see below).
+// ProvisionedThroughputExceededException, nothing is lost or duplicated
+// and only the failed entries are sent again.
 func TestKinesisThrottling30Percent(t *testing.T) {
 	const stream = "osquery_results"
 	k := awsfake.NewKinesis(t, stream)
@@ -100,20 +99,14 @@ func TestKinesisThrottling30Percent(t *testing.T) {
 	if lost != 0 || extra != 0 {
 		t.Fatalf("lost %d, duplicated %d, unknown %d of %d lines", lost, dup, extra, n)
 	}
-	// The one way a record may arrive twice: the service answered 200 but
-	// the answer's body could not be read (seen under heavy load as "use of
-	// closed network connection"), so nobody knows which entries it took
-	// and the SDK resends the whole request. Kinesis has no idempotency key;
-	// resending is the only choice that loses nothing. The forwarder logs
-	// each such resend with its record count, so duplicates must stay
-	// within what those resends carried.
-	full, _ := os.ReadFile(p.logPath)
-	resent := sdkResentRecords(string(full))
-	if dup > resent {
-		t.Fatalf("%d of %d lines duplicated, but the SDK resent only %d records after ambiguous answers\n%s", dup, n, resent, p.logs())
-	}
-	if dup > 0 {
-		t.Logf("%d lines duplicated by %d records the SDK resent after answers it could not read", dup, resent)
+	// Every accepted entry arrives once. (Duplicates seen here under load
+	// were net/http closing the connection after a late body read that the
+	// SDK had made fail; forwarder/awsconf's HTTP client prevents it, see
+	// TestAnswerBeforeBodyDrainKeepsConnection.) Any SDK whole-request
+	// resend the forwarder logged is shown, as the likely cause.
+	if dup != 0 {
+		full, _ := os.ReadFile(p.logPath)
+		t.Fatalf("%d of %d lines duplicated; the SDK resent %d records after errors it retried\n%s", dup, n, sdkResentRecords(string(full)), p.logs())
 	}
 
 	// Per attempt: every entry sent is either accepted (exactly once, above)
@@ -140,12 +133,12 @@ func TestKinesisThrottling30Percent(t *testing.T) {
 		}
 	}
 	for d, c := range acceptedData {
-		if c != 1 && resent == 0 {
+		if c != 1 {
 			t.Errorf("accepted record sent %d times after acceptance: %q", c, d)
 		}
 	}
 	for d := range failedData {
-		if acceptedData[d] != 1 && resent == 0 {
+		if acceptedData[d] != 1 {
 			t.Errorf("failed entry accepted %d times later: %q", acceptedData[d], d)
 		}
 	}
