@@ -25,10 +25,9 @@ var ErrClosed = errors.New("queue: closed")
 
 // Item is one queued logger call.
 type Item struct {
-	ID      int64
-	Kind    uint8
-	Line    []byte
-	Created int64 // unix seconds
+	ID   int64
+	Kind uint8
+	Line []byte
 }
 
 // DB is one queue file holding one queue per sink.
@@ -163,29 +162,72 @@ func (q *Queue) AppendMany(kind uint8, lines [][]byte) error {
 
 // Read returns up to limit items with id > after, oldest first, stopping
 // before maxBytes of lines (at least one item is returned if any exists).
+// The lines of one call share one backing array (each capacity-capped), so
+// a reader pays one allocation per call rather than per line.
 func (q *Queue) Read(ctx context.Context, after int64, limit, maxBytes int) ([]Item, error) {
 	if q.closed.Load() {
 		return nil, ErrClosed
 	}
-	rows, err := q.db.r.QueryContext(ctx, `SELECT id, kind, line, created FROM `+q.table+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	rows, err := q.db.r.QueryContext(ctx, `SELECT id, kind, line FROM `+q.table+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []Item
+	var arena []byte
+	var ends []int // end offset in arena of each item's line
+	// Scanning into any and RawBytes takes database/sql's fast paths: no
+	// reflection, no per-line copy (RawBytes reuses its buffer).
+	var id, kind any
+	var raw sql.RawBytes
 	bytes := 0
 	for rows.Next() {
-		var it Item
-		if err := rows.Scan(&it.ID, &it.Kind, &it.Line, &it.Created); err != nil {
+		if err := rows.Scan(&id, &kind, &raw); err != nil {
 			return nil, err
 		}
-		if len(out) > 0 && bytes+len(it.Line) > maxBytes {
+		if len(out) > 0 && bytes+len(raw) > maxBytes {
 			break
 		}
-		bytes += len(it.Line)
+		it := Item{ID: asInt64(id), Kind: uint8(asInt64(kind))}
+		if arena == nil {
+			arena = make([]byte, 0, readArena(len(raw), limit, maxBytes))
+		}
+		arena = append(arena, raw...)
+		bytes += len(raw)
+		ends = append(ends, len(arena))
 		out = append(out, it)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Lines are sliced out only now: arena may have moved while growing.
+	start := 0
+	for i, e := range ends {
+		out[i].Line = arena[start:e:e]
+		start = e
+	}
+	return out, nil
+}
+
+// readArena guesses the arena size for a read from its first line: the
+// expected total, capped by maxBytes (an overestimate would pin memory).
+func readArena(first, limit, maxBytes int) int {
+	n := (first + 64) * limit
+	if maxBytes > 0 && n > maxBytes+first {
+		n = maxBytes + first
+	}
+	return min(n, 64<<20)
+}
+
+// asInt64 converts an integer column value as the sqlite3 driver returns it.
+func asInt64(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case nil:
+		return 0
+	}
+	panic(fmt.Sprintf("queue: integer column holds %T", v))
 }
 
 // Ack deletes the items with the given ids (shipped).
