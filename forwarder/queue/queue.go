@@ -7,8 +7,10 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -162,61 +164,66 @@ func (q *Queue) AppendMany(kind uint8, lines [][]byte) error {
 
 // Read returns up to limit items with id > after, oldest first, stopping
 // before maxBytes of lines (at least one item is returned if any exists).
-// The lines of one call share one backing array (each capacity-capped), so
-// a reader pays one allocation per call rather than per line.
+//
+// It reads through the driver directly rather than database/sql's Rows:
+// the driver already hands each line over in a fresh Go slice, which
+// becomes Item.Line as it is, where Rows.Scan would copy it again and add
+// locking and conversions per row (about a third of Read's CPU for lines
+// of a few hundred bytes).
 func (q *Queue) Read(ctx context.Context, after int64, limit, maxBytes int) ([]Item, error) {
 	if q.closed.Load() {
 		return nil, ErrClosed
 	}
-	rows, err := q.db.r.QueryContext(ctx, `SELECT id, kind, line FROM `+q.table+` WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	conn, err := q.db.r.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer conn.Close()
 	var out []Item
-	var arena []byte
-	var ends []int // end offset in arena of each item's line
-	// Scanning into any and RawBytes takes database/sql's fast paths: no
-	// reflection, no per-line copy (RawBytes reuses its buffer).
-	var id, kind any
-	var raw sql.RawBytes
-	bytes := 0
-	for rows.Next() {
-		if err := rows.Scan(&id, &kind, &raw); err != nil {
-			return nil, err
+	err = conn.Raw(func(dc any) error {
+		qc, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return fmt.Errorf("queue: driver connection %T cannot query", dc)
 		}
-		if len(out) > 0 && bytes+len(raw) > maxBytes {
-			break
+		rows, err := qc.QueryContext(ctx, `SELECT id, kind, line FROM `+q.table+` WHERE id > ? ORDER BY id LIMIT ?`,
+			[]driver.NamedValue{{Ordinal: 1, Value: after}, {Ordinal: 2, Value: int64(limit)}})
+		if err != nil {
+			return err
 		}
-		it := Item{ID: asInt64(id), Kind: uint8(asInt64(kind))}
-		if arena == nil {
-			arena = make([]byte, 0, readArena(len(raw), limit, maxBytes))
+		defer rows.Close()
+		dest := make([]driver.Value, 3)
+		bytes := 0
+		for {
+			if err := rows.Next(dest); err == io.EOF {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			it := Item{ID: asInt64(dest[0]), Kind: uint8(asInt64(dest[1]))}
+			switch v := dest[2].(type) {
+			case []byte:
+				it.Line = v[:len(v):len(v)]
+			case string:
+				it.Line = []byte(v)
+			case nil:
+				it.Line = []byte{}
+			default:
+				return fmt.Errorf("queue: line column holds %T", v)
+			}
+			if len(out) > 0 && bytes+len(it.Line) > maxBytes {
+				return nil
+			}
+			bytes += len(it.Line)
+			if out == nil {
+				out = make([]Item, 0, min(limit, 1<<16))
+			}
+			out = append(out, it)
 		}
-		arena = append(arena, raw...)
-		bytes += len(raw)
-		ends = append(ends, len(arena))
-		out = append(out, it)
-	}
-	if err := rows.Err(); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	// Lines are sliced out only now: arena may have moved while growing.
-	start := 0
-	for i, e := range ends {
-		out[i].Line = arena[start:e:e]
-		start = e
-	}
 	return out, nil
-}
-
-// readArena guesses the arena size for a read from its first line: the
-// expected total, capped by maxBytes (an overestimate would pin memory).
-func readArena(first, limit, maxBytes int) int {
-	n := (first + 64) * limit
-	if maxBytes > 0 && n > maxBytes+first {
-		n = maxBytes + first
-	}
-	return min(n, 64<<20)
 }
 
 // asInt64 converts an integer column value as the sqlite3 driver returns it.
