@@ -88,13 +88,6 @@ func appendOpt(dst []byte, key string, s *string) []byte {
 	return append(dst, '"')
 }
 
-func appendBase64(dst, data []byte) []byte {
-	n := len(dst)
-	dst = dst[:n+base64.StdEncoding.EncodedLen(len(data))]
-	base64.StdEncoding.Encode(dst[n:], data)
-	return dst
-}
-
 // putRecordsBody returns the JSON body of in, or nil when in uses members
 // or strings the fast path leaves to the SDK.
 func putRecordsBody(in *kinesis.PutRecordsInput) []byte {
