@@ -2,6 +2,7 @@ package pack
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
@@ -43,6 +44,21 @@ func init() {
 	for _, c := range []byte("0123456789abcdefABCDEF") {
 		hexDigit[c] = true
 	}
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// needsAttention reports whether any of the eight bytes in w is '"', '\\'
+// or a control byte (< 0x20): exactly the bytes strPlain rejects. The
+// zero-byte and less-than tests are the classic exact SWAR forms (valid for
+// thresholds up to 0x80, so bytes >= 0x80 never count).
+func needsAttention(w uint64) bool {
+	q := w ^ (ones * '"')
+	s := w ^ (ones * '\\')
+	return ((w-ones*0x20)&^w|(q-ones)&^q|(s-ones)&^s)&highs != 0
 }
 
 func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
@@ -103,8 +119,7 @@ func scanString(b []byte, i int) (int, bool) {
 	i++
 	for {
 		// Fast path, eight bytes at a time while none needs attention.
-		for i+8 <= len(b) && strPlain[b[i]] && strPlain[b[i+1]] && strPlain[b[i+2]] &&
-			strPlain[b[i+3]] && strPlain[b[i+4]] && strPlain[b[i+5]] && strPlain[b[i+6]] && strPlain[b[i+7]] {
+		for i+8 <= len(b) && !needsAttention(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
 		}
 		for i < len(b) && strPlain[b[i]] {

@@ -444,6 +444,16 @@ func (p *Packer) Pack(entries []Entry) ([]Record, []Dropped) {
 	var in int64
 	for i := range entries {
 		in += int64(len(entries[i].Line))
+	}
+	// One allocation for the framed copies (lines plus log_type and
+	// newline) instead of growing through a burst's worth of doublings.
+	if need := int(in) + len(entries)*32; cap(p.tmp) < need {
+		p.tmp = make([]byte, 0, need)
+	}
+	if cap(p.items) < len(entries) {
+		p.items = make([]item, 0, len(entries))
+	}
+	for i := range entries {
 		p.add(&entries[i])
 	}
 	recs := p.build()

@@ -53,6 +53,7 @@ func NewFirehose(cfg aws.Config, stream string, opts ...Option) (*Firehose, erro
 		if endpoint != nil {
 			fo.BaseEndpoint = endpoint
 		}
+		fo.Protocol = putBodies{fo.Protocol}
 	}}, o.firehose...)
 	f := &Firehose{client: firehose.NewFromConfig(cfg, fns...), name: stream, limits: FirehoseLimits()}
 	if o.limits != nil {

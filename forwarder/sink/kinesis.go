@@ -66,6 +66,7 @@ func NewKinesis(cfg aws.Config, stream string, opts ...Option) (*Kinesis, error)
 		if endpoint != nil {
 			ko.BaseEndpoint = endpoint
 		}
+		ko.Protocol = putBodies{ko.Protocol}
 	}}, o.kinesis...)
 	k := &Kinesis{client: kinesis.NewFromConfig(cfg, fns...)}
 	if isARN(stream) {
