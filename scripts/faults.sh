@@ -82,7 +82,9 @@ echo "faults: wrote $out"
 if [[ $status != 0 ]]; then
 	echo
 	grep -E '^(--- FAIL|FAIL|panic)|_test.go:[0-9]+: ' "$log" | grep -v 'started pid' | tail -40
-	echo "faults: FAILED"
+	mkdir -p build
+	cp "$log" build/faults.log
+	echo "faults: FAILED (full output, the extension's logs included: build/faults.log)"
 	exit 1
 fi
 echo "faults: every scenario passed with 0 lost"
