@@ -255,8 +255,8 @@ mkdir -p "$(dirname "$out")"
 		fi
 	done
 	if [[ -n ${shipmiss:-} ]]; then
-		echo "  Why: every stage costs about a quarter of the ~11 µs of CPU a line takes (CPU profile of"
-		echo "  kinesis_aggregated): reading the line back from the SQLite queue and deleting it once shipped"
+		echo "  Why: every stage costs about a quarter of the $(fmt=%.1f calc "1e6 / $(metric ship BenchmarkShip/kinesis_aggregated records/cpu-s)") µs of CPU a line takes (shares from a CPU profile"
+		echo "  of kinesis_aggregated): reading the line back from the SQLite queue and deleting it once shipped"
 		echo "  about 35%, packing (JSON scan, KPL encoding) about 23%, the AWS SDK's request (JSON with base64"
 		echo "  data, signing, HTTP) about 24%, the local endpoint 7%. 200,000 per core means 5 µs per line:"
 		echo "  half of every stage. Next steps: read and delete through the SQLite connection directly"
