@@ -239,14 +239,19 @@ func BenchmarkBinaryOutage(b *testing.B) {
 			sent++
 		}
 		drainedDuring := len(k.Records(stream))
-		got := waitLines(sent, 5*time.Minute, func() int { return len(k.Records(stream)) })
+		counts := func() map[int]int {
+			seen := map[int]int{}
+			for _, r := range k.Records(stream) {
+				seen[lineCounterB(b, trimNL(r.Data))]++
+			}
+			return seen
+		}
+		// Distinct lines: a duplicate must not end the wait early.
+		got := waitLines(sent, 5*time.Minute, func() int { return len(counts()) })
 		b.StopTimer()
 		time.Sleep(2 * time.Second)
 		cancel()
-		seen := map[int]int{}
-		for _, r := range k.Records(stream) {
-			seen[lineCounterB(b, trimNL(r.Data))]++
-		}
+		seen := counts()
 		lost, dup, extra := lostDup(seen, sent)
 		if lost != 0 || extra != 0 || got < sent {
 			b.Fatalf("lost %d, duplicated %d, unknown %d of %d\n%s", lost, dup, extra, sent, x.logs())
