@@ -104,7 +104,7 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 		fi; \
 	done
 
-bench: ## Run the benchmark scenarios (~10 min) and write docs/BENCHMARKS.md
+bench: ## Run the benchmark scenarios (5-10 min) and write docs/BENCHMARKS.md
 	@GO=$(GO) TAGS=$(TAGS) scripts/bench.sh docs/BENCHMARKS.md
 
 faults: ## Fault drills (kill -9, outage, throttling, malformed flood, disk full, osqueryd restart) -> docs/FAULTS.md
