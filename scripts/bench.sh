@@ -251,13 +251,14 @@ mkdir -p "$(dirname "$out")"
 	echo
 	echo "## Targets missed, and why"
 	echo
-	if awk "BEGIN { exit !($store / $baseline < 400) }"; then
-		echo "- **Ingestion** ($(calc "$store / $baseline")× < 400× in wall-clock time): a line costs $store_cpu ns of CPU"
-		echo "  (read, parse, SQLite insert into the table and its eid, time, host and event_time indexes, group"
-		echo "  commit), a capacity of $(group "$(calc "1e9 / $store_cpu")") lines per CPU-second ($(calc "1e9 / $store_cpu / $baseline")× the baseline). The wall-clock"
-		echo "  rate is what the machine's other load left: load average $load0 on $(nproc) CPUs during this run."
-		echo "  The built extension with default flags is slower again: its buffer holds 100,000 rows, so every"
-		echo "  commit also deletes as many old rows (and their index entries) as it adds."
+	if awk "BEGIN { exit !($store / $baseline < 400 || $burst / $baseline < 400) }"; then
+		echo "- **Ingestion** (pipe → buffer $(calc "$store / $baseline")×, the built extension $(calc "$burst / $baseline")×, in wall-clock time): a line"
+		echo "  costs $store_cpu ns of CPU (read, parse, SQLite insert into the table and its eid, time, host and"
+		echo "  event_time indexes, group commit), a capacity of $(group "$(calc "1e9 / $store_cpu")") lines per CPU-second ($(calc "1e9 / $store_cpu / $baseline")× the"
+		echo "  baseline). The wall-clock rate is what the machine's other load left: load average $load0 on"
+		echo "  $(nproc) CPUs during this run. The built extension with default flags is slower: its buffer holds"
+		echo "  100,000 rows, so once full every commit also deletes as many old rows (and their index entries)"
+		echo "  as it adds, and the benchmark also queries it until the last line shows."
 	fi
 	for c in kinesis_plain kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
 		r=$(metric ship "BenchmarkShip/$c" records/cpu-s)
