@@ -115,11 +115,11 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 		fi; \
 	done
 
-bench: ## Run the benchmark scenarios (~10 min) and write docs/BENCHMARKS.md
+bench: ## Run the benchmark scenarios (5-10 min) and write docs/BENCHMARKS.md
 	@GO=$(GO) TAGS=$(TAGS) scripts/bench.sh docs/BENCHMARKS.md
 
-faults: ## Fault drills (kill -9, outage, throttling, malformed flood, disk full, osqueryd restart): sent/delivered/duplicated/lost
-	@GO=$(GO) TAGS=$(TAGS) scripts/faults.sh
+faults: ## Fault drills (kill -9, outage, throttling, malformed flood, disk full, osqueryd restart) -> docs/FAULTS.md
+	@GO=$(GO) TAGS=$(TAGS) scripts/faults.sh docs/FAULTS.md
 
 run: deps ## Build and run the whole pipeline locally in ./var (daemon + private rsyslog + samples)
 	@scripts/run.sh

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -845,6 +846,38 @@ func TestSchemaEvolution(t *testing.T) {
 		t.Errorf("host query = %v", got)
 	}
 	s.Close()
+
+	// A column no longer indexed loses its index; the others stay.
+	v2b := Schema{Name: "app", Columns: []Column{
+		{Name: "level", Type: Integer},
+		{Name: "msg", Type: Text},
+		{Name: "host", Type: Text, Indexed: true},
+		{Name: "pid", Type: Integer},
+	}}
+	s = openStore(t, path)
+	if _, err := s.Stream(v2b, Limits{}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var idx []string
+	rows2, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events_app' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows2.Next() {
+		var n string
+		rows2.Scan(&n)
+		idx = append(idx, n)
+	}
+	rows2.Close()
+	db.Close()
+	if want := []string{"events_app:host", "events_app:time"}; !slices.Equal(idx, want) {
+		t.Errorf("indexes %v, want %v", idx, want)
+	}
 
 	// Changing a column's type is refused.
 	v3 := Schema{Name: "app", Columns: []Column{{Name: "level", Type: Text}}}

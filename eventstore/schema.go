@@ -117,6 +117,10 @@ func ddl(sc Schema, cols map[string]string, indexes map[string]bool) ([]string, 
 	for _, c := range sc.Columns {
 		if c.Indexed {
 			idx(c.Name, quote(c.Name))
+		} else if name := indexName(sc.Name, c.Name); indexes[name] {
+			// The single-column index an earlier schema asked for on a
+			// column no longer Indexed: it would still cost every append.
+			out = append(out, "DROP INDEX IF EXISTS "+quote(name))
 		}
 	}
 	return out, nil

@@ -105,17 +105,18 @@ burst_rss=$(metric burst BenchmarkBinaryBurst peak-RSS-MB)
 win=$(metric query BenchmarkQueryWindow/rows1000000/window1pct ns/op)
 since=$(metric query BenchmarkQueryWindow/rows1000000/since1pct ns/op)
 full=$(metric query BenchmarkQueryFull/rows1000000 ns/op)
-busy50=$(metric outage BenchmarkBinaryOutage busy-p50-µs)
-busy99=$(metric outage BenchmarkBinaryOutage busy-p99-µs)
-busymax=$(metric outage BenchmarkBinaryOutage busy-max-µs)
-down50=$(metric outage BenchmarkBinaryOutage down-p50-µs)
-down99=$(metric outage BenchmarkBinaryOutage down-p99-µs)
-outage_rss=$(metric outage BenchmarkBinaryOutage peak-RSS-MB)
-o_sent=$(metric outage BenchmarkBinaryOutage sent)
-o_deliv=$(metric outage BenchmarkBinaryOutage delivered)
-o_dup=$(metric outage BenchmarkBinaryOutage duplicated)
-o_lost=$(metric outage BenchmarkBinaryOutage lost)
-o_backlog=$(metric outage BenchmarkBinaryOutage backlog-lines)
+# The outage drill with the default (KPL-aggregated) kinesis plugin, and
+# with one record per line.
+O=BenchmarkBinaryOutage/aggregated
+P=BenchmarkBinaryOutage/plain
+busy50=$(metric outage $O busy-p50-µs)
+busy99=$(metric outage $O busy-p99-µs)
+busymax=$(metric outage $O busy-max-µs)
+down50=$(metric outage $O down-p50-µs)
+down99=$(metric outage $O down-p99-µs)
+outage_rss=$(metric outage $O peak-RSS-MB)
+outage_rss_plain=$(metric outage $P peak-RSS-MB)
+o_backlog=$(metric outage $O backlog-lines)
 q50=$(metric append BenchmarkAppendLatency p50-µs)
 q99=$(metric append BenchmarkAppendLatency p99-µs)
 
@@ -130,13 +131,14 @@ q99=$(metric append BenchmarkAppendLatency p99-µs)
 	echo "| Same, per CPU-second of the process (capacity) | $(group "$(calc "1e9 / $store_cpu")") lines | osquery: $baseline lines/s | $(calc "1e9 / $store_cpu / $baseline")× | | |"
 	echo "| Same, the built extension, default flags | $(group "$burst") lines/s | osquery: $baseline lines/s | $(calc "$burst / $baseline")× | ≥ 400× | $(verdict "$burst / $baseline >= 400") |"
 	echo "| 1% time window vs full scan, 1M rows | $(fmt=%.1f calc "$win / 1e6") ms vs $(fmt=%.1f calc "$full / 1e6") ms | full scan | $(fmt=%.2f calc "100 * $win / $full")% | ≤ 5% | $(verdict "$win / $full <= 0.05") |"
-	echo "| Logger call p50 / p99, senders busy | $(group "$busy50") / $(group "$busy99") µs | | | p99 < 1 ms | $(verdict "$busy99 < 1000") |"
+	echo "| Logger call p50 / p99, senders busy (default, aggregated) | $(group "$busy50") / $(group "$busy99") µs | | | p99 < 1 ms | $(verdict "$busy99 < 1000") |"
+	echo "| Same, one record per line | $(group "$(metric outage $P busy-p50-µs)") / $(group "$(metric outage $P busy-p99-µs)") µs | | | p99 < 1 ms | $(verdict "$(metric outage $P busy-p99-µs) < 1000") |"
 	for c in kinesis_plain kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
 		r=$(metric ship "BenchmarkShip/$c" records/cpu-s)
 		echo "| Ship path, $c | $(group "$r") records/s per core | | | ≥ 200,000 | $(verdict "$r >= 200000") |"
 	done
 	echo "| Peak RSS, 1M-line burst | $(fmt=%.1f calc "$burst_rss") MB | | | ≤ 150 MB | $(verdict "$burst_rss <= 150") |"
-	echo "| Peak RSS, 60 s sink outage | $(fmt=%.1f calc "$outage_rss") MB | | | ≤ 150 MB | $(verdict "$outage_rss <= 150") |"
+	echo "| Peak RSS, 60 s sink outage | $(fmt=%.1f calc "$outage_rss") MB (one record per line: $(fmt=%.1f calc "$outage_rss_plain") MB) | | | ≤ 150 MB | $(verdict "$outage_rss <= 150 && $outage_rss_plain <= 150") |"
 	for c in kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
 		x=$(metric billing "BenchmarkBilledUnits/$c" fewer-units-x)
 		echo "| Billed units per 1,000 rows, $c | $(calc "$(metric billing "BenchmarkBilledUnits/$c" units-ours/1000rows)") | one record per row: $(calc "$(metric billing "BenchmarkBilledUnits/$c" units-per-row/1000rows)") | $(fmt=%.1f calc "$x")× fewer | ≥ 10× | $(verdict "$x >= 10") |"
@@ -186,12 +188,19 @@ mkdir -p "$(dirname "$out")"
 	echo
 	echo "## 3. Logger call latency"
 	echo
-	echo "Thrift logger calls timed from osqueryd's side (test/osquerytest) against the built extension,"
-	echo "kinesis plugin. During a 60 s outage of the sink (connections refused), $(group "$o_backlog") lines were logged"
-	echo "at 2,000 a second: p50 $(group "$down50") µs, p99 $(group "$down99") µs. Then the sink came back and"
-	echo "20,000 more calls were timed while the senders shipped the backlog (senders busy): **p50 $(group "$busy50") µs,"
-	echo "p99 $(group "$busy99") µs**, max $(group "$busymax") µs. A call only appends to the durable queue: the queue"
-	echo "append alone, with a sender reading and acknowledging concurrently, is p50 $(calc "$q50") µs, p99 $(calc "$q99") µs."
+	echo "Thrift logger calls timed from osqueryd's side (test/osquerytest) against the built extension's"
+	echo "kinesis plugin, shipping to test/awsfake (in the benchmark's process). During a 60 s outage of the"
+	echo "sink (connections refused), $(group "$o_backlog") lines were logged at 2,000 a second. Then the sink came back and"
+	echo "20,000 more calls were timed while the senders shipped the backlog (senders busy)."
+	echo
+	echo "| Plugin setting | outage p50 | outage p99 | senders busy p50 | senders busy p99 | busy max |"
+	echo "|---|---|---|---|---|---|"
+	for c in aggregated plain; do
+		echo "| $c | $(group "$(metric outage BenchmarkBinaryOutage/$c down-p50-µs)") µs | $(group "$(metric outage BenchmarkBinaryOutage/$c down-p99-µs)") µs | $(group "$(metric outage BenchmarkBinaryOutage/$c busy-p50-µs)") µs | $(group "$(metric outage BenchmarkBinaryOutage/$c busy-p99-µs)") µs | $(group "$(metric outage BenchmarkBinaryOutage/$c busy-max-µs)") µs |"
+	done
+	echo
+	echo "A call only appends to the durable queue: the queue append alone, with a sender reading and"
+	echo "acknowledging concurrently, is p50 $(calc "$q50") µs, p99 $(calc "$q99") µs."
 	echo "Commands: $(cmd outage); $(cmd append)."
 	echo
 	echo "## 4. Ship path"
@@ -220,8 +229,11 @@ mkdir -p "$(dirname "$out")"
 	echo "## 5. Memory"
 	echo
 	echo "Peak RSS (VmHWM) of the extension process: $(fmt=%.1f calc "$burst_rss") MB through the 1,000,000-line burst of section 1,"
-	echo "$(fmt=%.1f calc "$outage_rss") MB through the 60 s outage of section 3 (the backlog waits on disk, not in memory)."
-	echo "Outage drill: sent $o_sent, delivered $o_deliv, duplicated $o_dup, lost $o_lost."
+	echo "$(fmt=%.1f calc "$outage_rss") MB (aggregated) and $(fmt=%.1f calc "$outage_rss_plain") MB (one record per line) through the 60 s outage of"
+	echo "section 3: the backlog waits on disk, not in memory."
+	for c in aggregated plain; do
+		echo "Outage drill, $c: sent $(metric outage BenchmarkBinaryOutage/$c sent), delivered $(metric outage BenchmarkBinaryOutage/$c delivered), duplicated $(metric outage BenchmarkBinaryOutage/$c duplicated), lost $(metric outage BenchmarkBinaryOutage/$c lost)."
+	done
 	echo "Commands: $(cmd burst); $(cmd outage)."
 	echo
 	echo "## 6. Billed units per 1,000 typical result rows"
@@ -239,13 +251,14 @@ mkdir -p "$(dirname "$out")"
 	echo
 	echo "## Targets missed, and why"
 	echo
-	if awk "BEGIN { exit !($store / $baseline < 400) }"; then
-		echo "- **Ingestion** ($(calc "$store / $baseline")× < 400× in wall-clock time): a line costs $store_cpu ns of CPU"
-		echo "  (read, parse, SQLite insert into the table and its eid, time, host and event_time indexes, group"
-		echo "  commit), a capacity of $(group "$(calc "1e9 / $store_cpu")") lines per CPU-second ($(calc "1e9 / $store_cpu / $baseline")× the baseline). The wall-clock"
-		echo "  rate is what the machine's other load left: load average $load0 on $(nproc) CPUs during this run."
-		echo "  The built extension with default flags is slower again: its buffer holds 100,000 rows, so every"
-		echo "  commit also deletes as many old rows (and their index entries) as it adds."
+	if awk "BEGIN { exit !($store / $baseline < 400 || $burst / $baseline < 400) }"; then
+		echo "- **Ingestion** (pipe → buffer $(calc "$store / $baseline")×, the built extension $(calc "$burst / $baseline")×, in wall-clock time): a line"
+		echo "  costs $store_cpu ns of CPU (read, parse, SQLite insert into the table and its eid, time, host and"
+		echo "  event_time indexes, group commit), a capacity of $(group "$(calc "1e9 / $store_cpu")") lines per CPU-second ($(calc "1e9 / $store_cpu / $baseline")× the"
+		echo "  baseline). The wall-clock rate is what the machine's other load left: load average $load0 on"
+		echo "  $(nproc) CPUs during this run. The built extension with default flags is slower: its buffer holds"
+		echo "  100,000 rows, so once full every commit also deletes as many old rows (and their index entries)"
+		echo "  as it adds, and the benchmark also queries it until the last line shows."
 	fi
 	for c in kinesis_plain kinesis_aggregated kinesis_aggregated_gzip firehose_joined firehose_joined_gzip; do
 		r=$(metric ship "BenchmarkShip/$c" records/cpu-s)
@@ -255,8 +268,8 @@ mkdir -p "$(dirname "$out")"
 		fi
 	done
 	if [[ -n ${shipmiss:-} ]]; then
-		echo "  Why: every stage costs about a quarter of the ~11 µs of CPU a line takes (CPU profile of"
-		echo "  kinesis_aggregated): reading the line back from the SQLite queue and deleting it once shipped"
+		echo "  Why: every stage costs about a quarter of the $(fmt=%.1f calc "1e6 / $(metric ship BenchmarkShip/kinesis_aggregated records/cpu-s)") µs of CPU a line takes (shares from a CPU profile"
+		echo "  of kinesis_aggregated): reading the line back from the SQLite queue and deleting it once shipped"
 		echo "  about 35%, packing (JSON scan, KPL encoding) about 23%, the AWS SDK's request (JSON with base64"
 		echo "  data, signing, HTTP) about 24%, the local endpoint 7%. 200,000 per core means 5 µs per line:"
 		echo "  half of every stage. Next steps: read and delete through the SQLite connection directly"
@@ -271,10 +284,11 @@ mkdir -p "$(dirname "$out")"
 		fi
 	done
 	if awk "BEGIN { exit !($busy99 >= 1000) }"; then
-		echo "- **Logger p99** ($(group "$busy99") µs ≥ 1 ms; p50 $(group "$busy50") µs): a call waits for its own SQLite commit and,"
-		echo "  behind the queue's single writer, for the senders' deletes of shipped lines; with the machine's"
-		echo "  other load, the slow percentile is also scheduling delay. The queue append alone (no Thrift) is"
-		echo "  p99 $(calc "$q99") µs."
+		echo "- **Logger p99** ($(group "$busy99") µs ≥ 1 ms; p50 $(group "$busy50") µs; aggregated): the append itself is fast (the queue"
+		echo "  alone, with a sender acknowledging concurrently: p99 $(calc "$q99") µs). The slow calls wait for a CPU: while"
+		echo "  the senders drain the backlog they keep both CPUs busy (packing, the SDK), and the goroutine"
+		echo "  serving the Thrift call waits for a scheduler slot, on a machine that had other load as well"
+		echo "  (load average above). During the outage, with the senders idle, p99 was $(group "$down99") µs."
 	fi
 	if awk "BEGIN { exit !($win / $full > 0.05) }"; then
 		echo "- **1% window** ($(fmt=%.2f calc "100 * $win / $full")% > 5%)."

@@ -216,7 +216,7 @@ func TestFaultDiskFull(t *testing.T) {
 	}
 
 	k.Up()
-	waitLines(accepted, 90*time.Second, func() int { return len(k.Records(stream)) })
+	waitLines(accepted, 90*time.Second, func() int { return len(kinesisCounts(t, k.Records(stream))) })
 	time.Sleep(2 * time.Second)
 	seen := kinesisCounts(t, k.Records(stream))
 	lost, dup, extra := lostDup(seen, accepted)
@@ -242,7 +242,7 @@ func TestFaultDiskFull(t *testing.T) {
 		}
 		return nil
 	})
-	waitLines(accepted+1, 30*time.Second, func() int { return len(k.Records(stream)) })
+	waitLines(accepted+1, 30*time.Second, func() int { return len(kinesisCounts(t, k.Records(stream))) })
 	if got := len(kinesisCounts(t, k.Records(stream))); got != accepted+1 {
 		t.Errorf("%d distinct lines after logging again, want %d", got, accepted+1)
 	}
