@@ -109,6 +109,14 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			log.Warn("closing event buffer", "err", err)
 		}
 	}
+	// The host identifier is also the loggers' default partition key, as
+	// in osquery.
+	host, err := d.hostIdentifier(rt.store)
+	if err != nil {
+		closeAll()
+		return fail(2, err)
+	}
+	rt.hostID = host
 	if err := rt.openLoggers(ctx); err != nil {
 		closeAll()
 		return fail(2, err)
@@ -126,11 +134,6 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			return fail(1, err)
 		}
 		defer eng.Close()
-		host, err := d.hostIdentifier(rt.store)
-		if err != nil {
-			closeAll()
-			return fail(2, err)
-		}
 		sink := &daemonSink{fs: fsl}
 		for _, name := range sortedKeys(rt.forwarders) {
 			sink.fwd = append(sink.fwd, rt.forwarders[name])

@@ -39,6 +39,7 @@ type runtime struct {
 
 	queue      *queue.DB
 	forwarders map[string]*forwarder.Forwarder // by logger plugin name
+	hostID     string                          // partition key of the loggers; "" = the hostname
 
 	wg sync.WaitGroup
 }
@@ -182,7 +183,7 @@ func (rt *runtime) openLoggers(ctx context.Context) error {
 	rt.queue = db
 	rt.forwarders = map[string]*forwarder.Forwarder{}
 	for _, name := range names {
-		f, err := forwarder.Open(ctx, name, rt.cfg.AWS, db, rt.reg.Source(name), rt.log)
+		f, err := forwarder.Open(ctx, name, rt.cfg.AWS, rt.hostID, db, rt.reg.Source(name), rt.log)
 		if err != nil {
 			return err
 		}

@@ -18,7 +18,9 @@ import (
 // "firehose", from osquery's AWS flags: validates them (a missing stream
 // name fails here, with osquery's message), builds the SDK configuration,
 // asks the stream for its record limit, and opens the plugin's queue in db.
-func Open(ctx context.Context, service string, f awsconf.Flags, db *queue.DB, src *stats.Source, log *slog.Logger) (*Forwarder, error) {
+// host is the host identifier, the default partition key; "" means the
+// hostname (osquery's default --host_identifier).
+func Open(ctx context.Context, service string, f awsconf.Flags, host string, db *queue.DB, src *stats.Source, log *slog.Logger) (*Forwarder, error) {
 	if err := f.Validate(service); err != nil {
 		return nil, err
 	}
@@ -26,7 +28,9 @@ func Open(ctx context.Context, service string, f awsconf.Flags, db *queue.DB, sr
 	if err != nil {
 		return nil, fmt.Errorf("%s logger: %w", service, err)
 	}
-	host, _ := os.Hostname()
+	if host == "" {
+		host, _ = os.Hostname()
+	}
 	pc := pack.DefaultConfig(pack.Kinesis)
 	var s sink.Sink
 	var period uint64

@@ -42,6 +42,7 @@ func TestDaemonPackResultsReachKinesis(t *testing.T) {
 		"--logger_path", filepath.Join(dir, "log"),
 		"--syslog_pipe_path", pipe,
 		"--aws_kinesis_endpoint", mock.Endpoint(),
+		"--host_identifier", "specified", "--specified_identifier", "e2e-host-7",
 	})
 	waitFIFO(t, pipe)
 	f := openPipe(t, pipe)
@@ -64,7 +65,9 @@ func TestDaemonPackResultsReachKinesis(t *testing.T) {
 
 	want := []string{"kernel_errors", "log_floods_by_tag", "new_groups", "new_users", "segfaults", "service_crashes",
 		"ssh_accepted_logins", "ssh_failed_logins", "su_sessions", "sudo_commands", "sudo_failures"}
-	host, _ := os.Hostname()
+	// The host identifier names the results and, as in osquery, is the
+	// partition key.
+	const host = "e2e-host-7"
 	type line struct {
 		Name           string            `json:"name"`
 		HostIdentifier string            `json:"hostIdentifier"`
@@ -88,6 +91,9 @@ func TestDaemonPackResultsReachKinesis(t *testing.T) {
 		}
 		in := make([]types.Record, len(recs))
 		for i, r := range recs {
+			if r.PartitionKey != host {
+				t.Fatalf("record with partition key %q, want the host identifier %q", r.PartitionKey, host)
+			}
 			in[i] = types.Record{Data: r.Data, PartitionKey: aws.String(r.PartitionKey)}
 		}
 		subs, err := deaggregator.DeaggregateRecords(in)
