@@ -132,6 +132,9 @@ type Queue struct {
 	acked  spanSet    // acknowledged ids within the segments
 	lastID int64      // highest id appended (committed)
 
+	// ackRows is the number of rows in the ack table; under db.mu.
+	ackRows int
+
 	// Statements on the writer connection, used under db.mu.
 	insert *sql.Stmt // into the last segment
 	ackIns *sql.Stmt
@@ -232,6 +235,7 @@ func (q *Queue) load() error {
 		compact = q.acked.within(compact, s.first, s.end)
 	}
 	q.count.Store(n)
+	q.ackRows = len(stored)
 	if !slices.Equal(stored, compact) {
 		if err := q.rewriteAcks(compact); err != nil {
 			return err
@@ -261,7 +265,23 @@ func (q *Queue) rewriteAcks(spans []span) error {
 			return fmt.Errorf("compacting acknowledged ranges: %w", err)
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("compacting acknowledged ranges: %w", err)
+	}
+	q.ackRows = len(spans)
+	return nil
+}
+
+// compactSpans lists the acknowledged ranges as they are persisted: the
+// merged in-memory spans, cut at segment boundaries. Under db.mu.
+func (q *Queue) compactSpans() []span {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var out []span
+	for _, s := range q.segs {
+		out = q.acked.within(out, s.first, s.end)
+	}
+	return out
 }
 
 // segmentTables lists the first ids of the queue's segment tables, sorted.
@@ -653,12 +673,31 @@ func (q *Queue) markLocked(dst []span, lo, hi int64) []span {
 	return dst
 }
 
-// persistAcks stores acknowledged ranges; under db.mu.
+// persistAcks stores acknowledged ranges; under db.mu. Acks arriving one
+// line at a time (a quiet host) add a row each although they merge in
+// memory, so once the table holds many more rows than there are merged
+// spans it is rewritten from memory, which keeps it as small as the set.
 func (q *Queue) persistAcks(pieces []span) error {
-	switch len(pieces) {
-	case 0:
+	if len(pieces) == 0 {
 		return nil
-	case 1:
+	}
+	if err := q.insertAcks(pieces); err != nil {
+		return err
+	}
+	q.ackRows += len(pieces)
+	// len(q.acked.s) may be read under db.mu alone: changes hold both.
+	if q.ackRows > 2*len(q.acked.s)+compactRows {
+		return q.rewriteAcks(q.compactSpans())
+	}
+	return nil
+}
+
+// compactRows is how many ack table rows beyond twice the merged spans
+// trigger a rewrite.
+const compactRows = 256
+
+func (q *Queue) insertAcks(pieces []span) error {
+	if len(pieces) == 1 {
 		_, err := q.ackIns.Exec(pieces[0].lo, pieces[0].hi)
 		return err
 	}
@@ -728,17 +767,22 @@ func (q *Queue) dropLocked() error {
 		return fmt.Errorf("dropping acknowledged segments: %w", err)
 	}
 	defer tx.Rollback()
+	var deleted int64
 	for _, s := range gone {
 		if _, err := tx.Exec(`DROP TABLE ` + s.table); err != nil {
 			return fmt.Errorf("dropping acknowledged segments: %w", err)
 		}
-		if _, err := tx.Exec(`DELETE FROM `+q.ackTable+` WHERE lo BETWEEN ? AND ?`, s.first, s.end); err != nil {
+		res, err := tx.Exec(`DELETE FROM `+q.ackTable+` WHERE lo BETWEEN ? AND ?`, s.first, s.end)
+		if err != nil {
 			return fmt.Errorf("dropping acknowledged segments: %w", err)
 		}
+		n, _ := res.RowsAffected()
+		deleted += n
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("dropping acknowledged segments: %w", err)
 	}
+	q.ackRows -= int(deleted)
 	return nil
 }
 

@@ -444,3 +444,36 @@ func sortedIDs(m map[int64]string) []int64 {
 	slices.Sort(ids)
 	return ids
 }
+
+// Acks of one line at a time add a row each; the ack table is rewritten
+// compactly before it grows much past the merged ranges.
+func TestAckTableStaysCompact(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "q.db")
+	db, q := openSeg(t, path, 1<<20, 0)
+	appendN(t, q, 1, 2000)
+	for id := int64(1); id <= 1999; id += 2 { // every odd id: 1000 spans
+		if err := q.Ack([]int64{id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id := int64(2); id <= 1000; id += 2 { // merges 1..1001 into one span
+		if err := q.Ack([]int64{id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, rows := segTables(t, db)
+	// 1 span for 1..1001 and 499 odd singles above: 500 spans.
+	if rows > 2*500+compactRows {
+		t.Errorf("%d rows in the ack table for 500 spans", rows)
+	}
+	q.Close()
+	db.Close()
+	db, q = openSeg(t, path, 1<<20, 0)
+	defer db.Close()
+	if got := readAll(t, q); len(got) != 500 || got[0] != want(1002)[0] || q.Len() != 500 {
+		t.Errorf("after reopen %d lines (first %v), Len %d", len(got), got[:1], q.Len())
+	}
+	if _, rows := segTables(t, db); rows != 500 {
+		t.Errorf("reopen left %d ack rows, want the 500 merged spans", rows)
+	}
+}
