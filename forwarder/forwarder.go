@@ -3,9 +3,9 @@
 // queue and returns; a background loop reads the queue, packs lines into
 // records (split, aggregate, join, compress), sends request batches with a
 // bounded number in flight, resends only the entries a response marks as
-// failed, and deletes a queued line only once every record carrying it was
-// accepted. A crash therefore loses nothing and re-sends at most the lines
-// that were in flight.
+// failed, and acknowledges a queued line only once every record carrying
+// it was accepted. A crash therefore loses nothing and re-sends at most the
+// lines that were in flight.
 package forwarder
 
 import (
