@@ -103,7 +103,12 @@ fuzz: ## Run every fuzz target in FUZZ_TARGETS for FUZZTIME (default 60s) each
 			echo "fuzz: $$target not found in $$pkg (FUZZ_TARGETS in the Makefile)"; exit 1; \
 		fi; \
 		echo "fuzz: $$pkg $$target for $(FUZZTIME)"; \
-		$(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" || exit 1; \
+		out=$$(mktemp); \
+		if ! $(GO) test $(GOTAGS) -run XXX -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 3s "$$pkg/" 2>&1 | tee "$$out"; then \
+			if grep -q "Failing input written to" "$$out" || ! grep -q "context deadline exceeded" "$$out"; then rm -f "$$out"; exit 1; fi; \
+			echo "fuzz: $$target: the fuzzing engine hit its own deadline as -fuzztime ran out, with no failing input; not a failure"; \
+		fi; \
+		rm -f "$$out"; \
 		if [[ "$(FUZZ_SAVE)" == 1 ]]; then \
 			cache="$$($(GO) env GOCACHE)/fuzz/$$($(GO) list "$$pkg")/$$target"; \
 			mkdir -p "$$pkg/testdata/fuzz/$$target"; \
