@@ -32,19 +32,28 @@ func logLines(gen string, from, to int) []string {
 	return out
 }
 
-// The daemon follows a log file through a rename rotation while it runs, a
-// rotation and appends while it is stopped, and a copytruncate; query reads
-// logfile_lines: every line exactly once, numbered within its generation.
-func TestLogfileRotationAndRestart(t *testing.T) {
-	dir := osquerytest.ShortTempDir(t)
+// logfileDaemon prepares a daemon that follows logs/*.log of a new
+// directory into its own buffer, polling every poll: it returns the
+// directory, the buffer, the log file logs/app.log and argv.
+func logfileDaemon(t *testing.T, poll string) (dir, db, app string, argv []string) {
+	t.Helper()
+	dir = osquerytest.ShortTempDir(t)
 	logs := filepath.Join(dir, "logs")
 	if err := os.Mkdir(logs, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(dir, "buffer.db")
-	app := filepath.Join(logs, "app.log")
-	argv := []string{extBin, "daemon", "--database_path", db, "--disable_syslog",
-		"--logfile_paths", filepath.Join(logs, "*.log"), "--logfile_poll_interval", "100ms"}
+	db = filepath.Join(dir, "buffer.db")
+	app = filepath.Join(logs, "app.log")
+	argv = []string{extBin, "daemon", "--database_path", db, "--disable_syslog",
+		"--logfile_paths", filepath.Join(logs, "*.log"), "--logfile_poll_interval", poll}
+	return dir, db, app, argv
+}
+
+// The daemon follows a log file through a rename rotation while it runs, a
+// rotation and appends while it is stopped, and a copytruncate; query reads
+// logfile_lines: every line exactly once, numbered within its generation.
+func TestLogfileRotationAndRestart(t *testing.T) {
+	dir, db, app, argv := logfileDaemon(t, "100ms")
 
 	countIs := func(want int) func() error {
 		return func() error {
@@ -192,15 +201,7 @@ func TestLogfileThroughOsqueryd(t *testing.T) {
 // stored with their rows, so after a restart every line is there exactly
 // once.
 func TestLogfileKillDashNine(t *testing.T) {
-	dir := osquerytest.ShortTempDir(t)
-	logs := filepath.Join(dir, "logs")
-	if err := os.Mkdir(logs, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	db := filepath.Join(dir, "buffer.db")
-	app := filepath.Join(logs, "app.log")
-	argv := []string{extBin, "daemon", "--database_path", db, "--disable_syslog",
-		"--logfile_paths", filepath.Join(logs, "*.log"), "--logfile_poll_interval", "50ms"}
+	dir, db, app, argv := logfileDaemon(t, "50ms")
 	count := func() int {
 		rows := runQuery(t, db, `SELECT count(*) AS n FROM logfile_lines`)
 		n, _ := strconv.Atoi(rows[0]["n"])
