@@ -23,6 +23,7 @@ type Source struct {
 	RowsBuffered   atomic.Int64 // gauge: rows currently in the event buffer
 	RowsExpired    atomic.Int64 // rows removed by age or count expiry
 	Rotations      atomic.Int64 // log files rotated, replaced or truncated under a follower
+	Gaps           atomic.Int64 // the journal: stored positions found gone (entries lost to vacuuming)
 	Errors         atomic.Int64 // I/O and store errors (each also recorded as the last error)
 
 	// Shipping (logger plugins).
@@ -126,6 +127,7 @@ type Snapshot struct {
 	RowsBuffered   int64            `json:"rows_buffered"`
 	RowsExpired    int64            `json:"rows_expired"`
 	Rotations      int64            `json:"rotations"`
+	Gaps           int64            `json:"gaps"`
 	Errors         int64            `json:"errors"`
 	Received       int64            `json:"received"`
 	Shipped        int64            `json:"shipped"`
@@ -161,6 +163,7 @@ func (s *Source) Snapshot() Snapshot {
 		RowsBuffered:   s.RowsBuffered.Load(),
 		RowsExpired:    s.RowsExpired.Load(),
 		Rotations:      s.Rotations.Load(),
+		Gaps:           s.Gaps.Load(),
 		Errors:         s.Errors.Load(),
 		Received:       s.Received.Load(),
 		Shipped:        s.Shipped.Load(),

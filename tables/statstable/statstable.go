@@ -46,12 +46,13 @@ func Columns() []table.ColumnDefinition {
 		table.BigIntColumn("oldest_queued_age", table.ColumnDescription("Logger plugins: seconds the oldest queued line has waited")),
 		table.BigIntColumn("bytes_raw", table.ColumnDescription("Logger plugins: bytes shipped before compression")),
 		table.BigIntColumn("bytes_shipped", table.ColumnDescription("Logger plugins: bytes shipped as sent (after compression)")),
-		table.TextColumn("state", table.ColumnDescription("Logger plugins: ok, or paused with the terminal error that paused the sink")),
+		table.TextColumn("state", table.ColumnDescription("Logger plugins: ok, or paused with the terminal error that paused the sink; journal: reading, disabled, or unavailable with the reason")),
 		table.TextColumn("last_error", table.ColumnDescription("Last error of the source")),
 		table.BigIntColumn("last_error_time", table.ColumnDescription("Unix time of last_error")),
 		table.BigIntColumn("updated_time", table.ColumnDescription("Unix time these figures were taken")),
 		table.BigIntColumn("rotations", table.ColumnDescription("Log files: rotations, replacements and truncations seen")),
 		table.BigIntColumn("errors", table.ColumnDescription("I/O and store errors of the source")),
+		table.BigIntColumn("gaps", table.ColumnDescription("Journal: times the stored cursor's entry was gone (vacuumed or rotated away) and reading resumed at the oldest entry still there")),
 		table.IntegerColumn("live", table.ColumnDescription("1 if the source runs in this process, 0 if the figures come from the snapshot a running extension or daemon stored")),
 	}
 }
@@ -138,6 +139,7 @@ func row(s stats.Snapshot, live bool) map[string]string {
 		"live":              l,
 		"rotations":         i(s.Rotations, 10),
 		"errors":            i(s.Errors, 10),
+		"gaps":              i(s.Gaps, 10),
 	}
 	if s.RecordsShipped > 0 {
 		r["aggregation_ratio"] = strconv.FormatFloat(float64(s.Shipped)/float64(s.RecordsShipped), 'f', 2, 64)

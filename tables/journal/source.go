@@ -1,0 +1,356 @@
+package journal
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/stats"
+)
+
+// Config is what Run reads and from where.
+type Config struct {
+	Path    string     // directory of journal files or one file; "" = the system journal
+	Units   []string   // _SYSTEMD_UNIT values to keep (empty = all)
+	Match   [][]string // groups of FIELD=value terms, ORed (see ParseMatch)
+	Since   Since      // where the first start reads from
+	MaxLine int        // longest MESSAGE kept, in bytes (DefaultMaxLine)
+
+	BatchSize      int           // entries per transaction at most (DefaultBatchSize)
+	PollInterval   time.Duration // longest wait for journal changes (DefaultPollInterval)
+	ExpireInterval time.Duration // how often age and count limits are applied (DefaultExpireInterval)
+}
+
+// Defaults of Config.
+const (
+	DefaultBatchSize      = 5000
+	DefaultPollInterval   = 500 * time.Millisecond
+	DefaultExpireInterval = 60 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if c.MaxLine <= 0 {
+		c.MaxLine = DefaultMaxLine
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.ExpireInterval <= 0 {
+		c.ExpireInterval = DefaultExpireInterval
+	}
+	return c
+}
+
+// StateKeyPrefix prefixes the event-store state key that holds the cursor
+// of the last stored entry, one per --journal_path.
+const StateKeyPrefix = "journal/"
+
+func stateKey(path string) string { return StateKeyPrefix + "cursor:" + path }
+
+// Sink stores a batch of rows and the reader's position in one
+// transaction.
+type Sink interface {
+	AppendState(events []eventstore.Event, state map[string]string) (expired int64, err error)
+	Expire(now time.Time) (int64, error)
+	Count() int64
+}
+
+// StateReader reads the cursor stored by an earlier run.
+type StateReader interface {
+	States(prefix string) (map[string]string, error)
+}
+
+// Source states shown in osquery_syslog_stats.
+const (
+	StateReading  = "reading"
+	StateDisabled = "disabled"
+)
+
+// Run reads the journal into sink until ctx is done, continuing after the
+// cursor stored with the last batch. When the journal cannot be read on this
+// host (no libsystemd, a build without cgo, macOS) it records why as the
+// source's state and returns nil: the table stays empty, the extension runs.
+func Run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+	cfg = cfg.withDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &source{cfg: cfg, sink: sink, src: src, log: log, key: stateKey(cfg.Path), m: mapper{maxLine: cfg.MaxLine}}
+	r, err := s.open(states)
+	if errors.Is(err, ErrUnavailable) {
+		src.SetState("unavailable: " + err.Error())
+		log.Warn("journal not readable here; journal_messages stays empty", "err", err)
+		return nil
+	}
+	if err != nil {
+		src.Errors.Add(1)
+		src.SetError(err)
+		src.SetState("failed: " + err.Error())
+		return err
+	}
+	defer r.close()
+	src.SetState(StateReading)
+	return s.run(ctx, r)
+}
+
+type source struct {
+	cfg    Config
+	sink   Sink
+	src    *stats.Source
+	log    *slog.Logger
+	key    string
+	m      mapper
+	events []eventstore.Event
+	values []any
+	// cursor of the last stored entry ("" before the first batch)
+	cursor string
+	// damaged journal files already counted, path -> reason
+	damaged map[string]string
+}
+
+// open opens the journal, applies the matches and positions the reader.
+func (s *source) open(states StateReader) (*reader, error) {
+	r, err := openReader(s.cfg.Path)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyMatches(r, s.cfg.Units, s.cfg.Match); err != nil {
+		r.close()
+		return nil, err
+	}
+	m, err := states.States(s.key)
+	if err != nil {
+		r.close()
+		return nil, fmt.Errorf("reading the stored journal cursor: %w", err)
+	}
+	s.cursor = m[s.key]
+	if err := s.position(r); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// applyMatches adds the unit and field matches: each --journal_match group
+// is ANDed with the units (sd_journal ORs values of the same field and ANDs
+// different fields), and the groups are ORed.
+func applyMatches(r *reader, units []string, groups [][]string) error {
+	if len(groups) == 0 {
+		groups = [][]string{nil}
+	}
+	for i, g := range groups {
+		if i > 0 {
+			if err := r.addDisjunction(); err != nil {
+				return err
+			}
+		}
+		for _, u := range units {
+			if err := r.addMatch("_SYSTEMD_UNIT=" + u); err != nil {
+				return err
+			}
+		}
+		for _, t := range g {
+			if err := r.addMatch(t); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// position seeks after the stored cursor, or to --journal_since on a first
+// start.
+func (s *source) position(r *reader) error {
+	if s.cursor != "" {
+		found, err := r.seekAfter(s.cursor)
+		if err != nil {
+			return err
+		}
+		if !found {
+			s.src.Gaps.Add(1)
+			s.log.Warn("stored journal cursor no longer exists (journal vacuumed or rotated away); resuming at the oldest entry still there",
+				"cursor", s.cursor)
+		}
+		return nil
+	}
+	switch s.cfg.Since.Kind {
+	case SinceAll:
+		return r.seekHead()
+	case SinceNow:
+		return r.seekTail()
+	case SinceTime:
+		return r.seekTime(s.cfg.Since.Time)
+	}
+	id, err := currentBoot()
+	if err == nil {
+		found, err := r.seekBoot(id)
+		if err != nil || found {
+			return err
+		}
+	}
+	// The journal does not hold this boot (a copied journal): start at the
+	// time this host booted.
+	start, err := bootTime()
+	if err != nil {
+		return r.seekTail()
+	}
+	return r.seekTime(start)
+}
+
+// currentBoot returns this host's boot id.
+func currentBoot() ([16]byte, error) {
+	var id [16]byte
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return id, err
+	}
+	h, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
+	if err != nil || len(h) != 16 {
+		return id, fmt.Errorf("parsing boot id %q", b)
+	}
+	copy(id[:], h)
+	return id, nil
+}
+
+// checkFiles counts the journal files that sd_journal skips as damaged,
+// each once.
+func (s *source) checkFiles() {
+	if s.damaged == nil {
+		s.damaged = map[string]string{}
+	}
+	for p, why := range damagedFiles(s.cfg.Path) {
+		if s.damaged[p] == why {
+			continue
+		}
+		s.damaged[p] = why
+		s.src.ParseErrors.Add(1)
+		s.src.SetError(fmt.Errorf("damaged journal file %s skipped: %s", p, why))
+		s.log.Warn("damaged journal file skipped", "path", p, "reason", why)
+	}
+}
+
+func (s *source) run(ctx context.Context, r *reader) error {
+	lastExpire := time.Now()
+	s.checkFiles()
+	for ctx.Err() == nil {
+		b, err := r.read(s.cfg.BatchSize)
+		if b.skipped > 0 {
+			s.src.ParseErrors.Add(int64(b.skipped))
+			s.log.Warn("skipped unreadable journal entries", "count", b.skipped)
+		}
+		if b.count > 0 {
+			if err := s.store(ctx, b); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+		if err != nil {
+			s.src.Errors.Add(1)
+			s.src.SetError(err)
+			s.log.Warn("reading journal failed; retrying", "err", err)
+			sleepCtx(ctx, s.cfg.PollInterval)
+			continue
+		}
+		if now := time.Now(); now.Sub(lastExpire) >= s.cfg.ExpireInterval {
+			lastExpire = now
+			s.expire(now)
+			s.checkFiles()
+		}
+		if b.atEnd {
+			if err := r.wait(s.cfg.PollInterval); err != nil {
+				s.src.Errors.Add(1)
+				s.src.SetError(err)
+				sleepCtx(ctx, s.cfg.PollInterval)
+			}
+		}
+	}
+	return nil
+}
+
+// store maps b into rows and appends them with the last entry's cursor,
+// retrying a failing store until it works or ctx is done: the reader has
+// moved on, so the batch must not be lost.
+func (s *source) store(ctx context.Context, b batch) error {
+	now := time.Now().Unix()
+	if cap(s.values) < b.count*numColumns {
+		s.values = make([]any, b.count*numColumns)
+	}
+	s.events = s.events[:0]
+	data := b.data
+	var bytes int64
+	var cursor string
+	for i := 0; i < b.count; i++ {
+		e, rest, err := nextEntry(data)
+		if err != nil {
+			return fmt.Errorf("journal: %w", err) // a bug in jr_read, not bad input
+		}
+		data = rest
+		vals := s.values[i*numColumns : (i+1)*numColumns : (i+1)*numColumns]
+		truncated, err := s.m.row(e, vals)
+		if err != nil {
+			return err
+		}
+		if truncated {
+			s.src.TruncatedLines.Add(1)
+		}
+		bytes += int64(len(e.data))
+		cursor = vals[colCursor].(string)
+		s.events = append(s.events, eventstore.Event{Time: now, Values: vals})
+	}
+	state := map[string]string{s.key: cursor}
+	for {
+		expired, err := s.sink.AppendState(s.events, state)
+		if err == nil {
+			s.cursor = cursor
+			s.src.LinesRead.Add(int64(b.count))
+			s.src.BytesRead.Add(bytes)
+			s.src.RowsExpired.Add(expired)
+			s.src.RowsBuffered.Store(s.sink.Count())
+			return nil
+		}
+		s.src.Errors.Add(1)
+		s.src.SetError(err)
+		if !errors.Is(err, eventstore.ErrClosed) {
+			s.log.Warn("storing journal entries failed; retrying", "err", err)
+		}
+		if !sleepCtx(ctx, time.Second) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *source) expire(now time.Time) {
+	n, err := s.sink.Expire(now)
+	if err != nil {
+		if !errors.Is(err, eventstore.ErrClosed) {
+			s.src.Errors.Add(1)
+			s.src.SetError(err)
+		}
+		return
+	}
+	s.src.RowsExpired.Add(n)
+	s.src.RowsBuffered.Store(s.sink.Count())
+}
+
+// sleepCtx waits d or until ctx is done, and reports whether ctx is live.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
