@@ -279,7 +279,7 @@ func Read(pathOrDir string) ([]Entry, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting journalctl: %w", err)
 	}
-	es, derr := decodeJSON(out)
+	es, derr := ParseJSON(out)
 	if derr != nil {
 		_, _ = io.Copy(io.Discard, out)
 	}
@@ -292,11 +292,12 @@ func Read(pathOrDir string) ([]Entry, error) {
 	return es, nil
 }
 
-// decodeJSON decodes journalctl's json output: one object per entry; a value
-// is a string, an array of numbers (a binary value), an array of values (a
-// field with several values: the first is kept) or null (a value journalctl
-// does not show; never with --all).
-func decodeJSON(r io.Reader) ([]Entry, error) {
+// ParseJSON decodes entries in journalctl's json format (`-o json`), as
+// [Read] does: one object per entry; a value is a string, an array of
+// numbers (a binary value), an array of values (a field with several values:
+// the first is kept) or null (a value journalctl does not show; never with
+// --all), which is an error. Test data kept as JSON lines reads with it.
+func ParseJSON(r io.Reader) ([]Entry, error) {
 	dec := json.NewDecoder(r)
 	var es []Entry
 	for {
