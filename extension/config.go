@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
+	"github.com/osquery-syslog/osquery-syslog/tables/journal"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -35,6 +36,7 @@ type config struct {
 
 	ASLStorePath string
 	logfileConfig
+	Journal journal.Flags
 
 	// Logger plugins.
 	LoggerPlugin       string
@@ -76,6 +78,7 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	addASLFlags(fs, c)
 
 	addLogfileFlags(fs, &c.logfileConfig)
+	c.Journal.Register(fs)
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
 	c.AWS.Register(fs)
@@ -115,6 +118,9 @@ func (c *config) validate() error {
 	}
 	errs = append(errs, c.validateASL()...)
 	if err := c.logfileConfig.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Journal.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	for _, svc := range c.loggers() {

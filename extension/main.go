@@ -212,7 +212,7 @@ func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logge
 		// a Mac) need no buffer; the buffered ones are then just empty. An
 		// empty buffer in a temporary folder keeps the user's path
 		// untouched.
-		log.Warn("no event buffer at --database_path; syslog_messages and logfile_lines are empty (is the extension or daemon running with this --database_path?)", "database_path", cfg.DatabasePath)
+		log.Warn("no event buffer at --database_path; syslog_messages, logfile_lines and journal_messages are empty (is the extension or daemon running with this --database_path?)", "database_path", cfg.DatabasePath)
 		dir, err := os.MkdirTemp("", "osquery-syslog-query-")
 		if err != nil {
 			fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)

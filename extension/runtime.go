@@ -36,6 +36,7 @@ type runtime struct {
 	tables []tablekit.Table // unwrapped; see tableOptions
 
 	logfile *eventstore.Stream // logfile_lines (logfile.go)
+	journal *eventstore.Stream // journal_messages (journal.go)
 
 	queue      *queue.DB
 	forwarders map[string]*forwarder.Forwarder // by logger plugin name
@@ -77,6 +78,10 @@ func openRuntime(cfg *config, log *slog.Logger, ingest bool) (*runtime, error) {
 		aslTable(rt),
 	}
 	if err := rt.openLogfile(ingest); err != nil {
+		store.Close()
+		return nil, err
+	}
+	if err := rt.openJournal(ingest); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -144,6 +149,7 @@ func (rt *runtime) startSources(ctx context.Context, retry bool) error {
 		}
 	}
 	rt.startLogfile(ctx)
+	rt.startJournal(ctx)
 	rt.wg.Add(1)
 	go func() {
 		defer rt.wg.Done()
