@@ -3,13 +3,13 @@
 # is missing, so a second run is quiet and quick. Runs as root on Debian.
 #
 #   Debian packages  rsyslog (the real rsyslogd the tests and make run start),
-#                    tinyproxy (proxy tests), gcc (cgo), journalctl (systemd)
-#                    and systemd-journal-remote (the journal tests write real
+#                    tinyproxy (proxy tests), gcc (cgo), journalctl (systemd,
+#                    which brings libsystemd0, the library journal_messages
+#                    loads at run time; building needs no systemd headers) and
+#                    systemd-journal-remote (the journal tests write real
 #                    journal files with it and read them back with
-#                    journalctl), libsystemd-dev (the sd-journal headers that
-#                    go-systemd's sdjournal compiles against; libsystemd itself
-#                    is loaded at run time) - apt-get update runs once, and
-#                    only when something has to be installed
+#                    journalctl) - apt-get update runs once, and only when
+#                    something has to be installed
 #   syslog-ng        unpacked under build/tools/syslog-ng, not installed
 #                    (Debian's syslog-ng conflicts with rsyslog); see
 #                    scripts/fetch-syslog-ng.sh
@@ -35,17 +35,12 @@ missing=()
 for cmd in "${!packages[@]}"; do
 	have "$cmd" || missing+=("${packages[$cmd]}")
 done
-# The journal: files that are not commands on PATH -> package. Both packages
-# are built from systemd's source and require exactly the installed
-# libsystemd0's version; they are pinned to it below, so that make deps never
-# upgrades the host's systemd as a side effect.
-declare -A systemd_files=(
-	[/usr/include/systemd/sd-journal.h]=libsystemd-dev
-	[/lib/systemd/systemd-journal-remote]=systemd-journal-remote
-)
-for file in "${!systemd_files[@]}"; do
-	[[ -e $file ]] || missing+=("${systemd_files[$file]}")
-done
+# systemd-journal-remote is not on PATH. It is built from systemd's source
+# and requires exactly the installed systemd's version: it is pinned to that
+# below, so that make deps never upgrades the host's systemd as a side effect.
+if [[ ! -x /lib/systemd/systemd-journal-remote && ! -x /usr/lib/systemd/systemd-journal-remote ]]; then
+	missing+=(systemd-journal-remote)
+fi
 # npm for the emulator, once test/ has a lock file.
 mapfile -t npm_locks < <(find test -name package-lock.json -not -path '*/node_modules/*' 2>/dev/null | sort)
 if ((${#npm_locks[@]})); then
@@ -59,17 +54,14 @@ if ((${#missing[@]})); then
 	echo "deps: installing ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
-	# Pin systemd's satellite packages to the installed libsystemd0 when the
-	# archive still has that version; otherwise take the candidate.
-	sdver=$(dpkg-query -W -f='${Version}' libsystemd0 2>/dev/null || true)
+	# Pin systemd-journal-remote to the installed systemd when the archive
+	# still has that version; otherwise take the candidate.
+	sdver=$(dpkg-query -W -f='${Version}' systemd 2>/dev/null || true)
 	for i in "${!missing[@]}"; do
-		case ${missing[$i]} in
-		libsystemd-dev | systemd-journal-remote)
-			if [[ -n $sdver ]] && apt-cache madison "${missing[$i]}" | awk -F' [|] ' '{print $2}' | grep -qxF "$sdver"; then
-				missing[$i]="${missing[$i]}=$sdver"
-			fi
-			;;
-		esac
+		if [[ ${missing[$i]} == systemd-journal-remote && -n $sdver ]] &&
+			apt-cache madison systemd-journal-remote | awk -F' [|] ' '{print $2}' | grep -qxF "$sdver"; then
+			missing[$i]="systemd-journal-remote=$sdver"
+		fi
 	done
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

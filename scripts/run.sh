@@ -12,6 +12,10 @@
 # a segfault, a crashing service, a log flood), then a little more every 20 s,
 # and runs until Ctrl-C. The pack's queries run every 60 s (at the full
 # minute), so the first results arrive within about a minute.
+#
+# The daemon also reads this machine's systemd journal (since boot) into
+# journal_messages; run.sh prints its newest entries with the query
+# subcommand, or says why there are none (no libsystemd, no journal files).
 # Needs rsyslogd, node and the emulator's npm packages (make deps).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -161,6 +165,33 @@ flood
 ) &
 traffic_pid=$!
 
+# --- journald: this machine's journal in journal_messages ----------------------
+# The daemon reads the system journal (/var/log/journal, else
+# /run/log/journal) from the current boot on, through libsystemd.so.0.
+journal_why=''
+if ! ldconfig -p 2>/dev/null | grep -q 'libsystemd\.so\.0 '; then
+	journal_why="this machine has no libsystemd.so.0, which the journal reader loads at run time"
+elif [[ -z $(find /var/log/journal /run/log/journal -name '*.journal' -print -quit 2>/dev/null) ]]; then
+	journal_why="this machine has no journal files in /var/log/journal or /run/log/journal (journald is not running here)"
+fi
+dbq() { "$bin" query --database_path var/osquery-syslog.db "$@" 2>/dev/null; }
+if [[ -z $journal_why ]]; then
+	say "journal_messages: the newest entries of this machine's journal (the daemon reads it from this boot on)"
+	for _ in $(seq 50); do
+		n=$(dbq --json "SELECT count(*) AS n FROM journal_messages" | grep -o '[0-9]\+' | head -1 || true)
+		[[ ${n:-0} -gt 0 ]] && break
+		sleep 0.2
+	done
+	if [[ ${n:-0} -gt 0 ]]; then
+		dbq "SELECT datetime(event_time, 'unixepoch') AS event_time, tag, systemd_unit, substr(replace(message, char(10), ' '), 1, 70) AS message FROM journal_messages ORDER BY eid DESC LIMIT 8" || true
+	else
+		echo "no journal entries read yet; the journal row of osquery_syslog_stats says:"
+		dbq "SELECT state, lines_read, last_error FROM osquery_syslog_stats WHERE source = 'journal'" || true
+	fi
+else
+	say "journal_messages stays empty: $journal_why"
+fi
+
 cat <<EOF
 
 == running: rsyslogd (pid $rsyslog_pid) -> var/syslog_pipe -> daemon (pid $daemon_pid)
@@ -173,6 +204,7 @@ Send more, from another terminal in $(basename "$root")/:
   logger -u var/log.sock -t sshd --id=4242 -p auth.info "Failed password for root from 192.0.2.1 port 22 ssh2"
 Query the buffer:
   $bin query --database_path var/osquery-syslog.db "SELECT datetime, tag, message FROM syslog_messages ORDER BY eid DESC LIMIT 10"
+  $bin query --database_path var/osquery-syslog.db "SELECT event_time, tag, systemd_unit, message FROM journal_messages ORDER BY eid DESC LIMIT 10"
 Logs: var/daemon.log, var/rsyslog.log, var/kinesis-mock.log, var/log/osqueryd.INFO. Press Ctrl-C to stop.
 EOF
 
