@@ -40,7 +40,12 @@
 // file's last entry is later than the current time (or the file is damaged
 // or was not closed), journal-remote moves it aside as
 // NAME@<seqnum ID>-<time>.journal~ and starts a new file; WriteJournal
-// reports that as an error, and Generate never writes future timestamps. For rotation,
+// reports that as an error, and Generate never writes future timestamps.
+// journal-remote also rotates by itself when a file's header limits are
+// reached (with Generate's entries, after about 80,000 entries or 40 MB):
+// it archives the file as NAME@<seqnum ID>-<seqnum>-<time>.journal in the
+// same directory and continues in a new NAME.journal, so read large
+// journals by directory. For rotation,
 // [Archive] renames a file to the name journald gives an archived file and
 // marks it archived; the next WriteJournal to the old path starts a new file.
 package journaltest
