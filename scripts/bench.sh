@@ -11,6 +11,10 @@
 # benchmark set whose output is already in DIR is not run again (for work
 # on this script's report only).
 #
+# BENCH_ONLY=journal runs only the journal ingestion set (section 7) and
+# prints its summary rows and section instead of writing OUT;
+# JOURNAL_BENCH_ENTRIES sets how many entries it generates (50000).
+#
 # The whole script is one function, parsed before it runs: editing the file
 # during a run cannot change the run.
 set -euo pipefail
@@ -62,6 +66,108 @@ calc() { awk "BEGIN { printf \"${fmt:-%.0f}\", $1 }"; }
 group() { printf "%.0f" "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo "met"; else echo "**missed**"; fi; }
 
+# ---- 7. Journal ingestion (functions; run below, or alone with BENCH_ONLY) ----
+# The same generated journal files are read by journal_messages' source into
+# a new event buffer (BenchmarkJournalIngest, JOURNAL_BENCH_DIR) and by
+# journalctl -o json > /dev/null, timed here with bash's times (the CPU of
+# the finished child). journalctl runs as often as the benchmark's loop.
+journal_entries=${JOURNAL_BENCH_ENTRIES:-50000}
+journal_runs=3
+journal_run() {
+	local jdir=$work/journal-files
+	if [[ ${BENCH_REUSE:-} == 1 && -s $work/journalctl ]] && grep -q '^entries' "$work/journalctl"; then
+		echo "bench: reusing $work/journalctl"
+	else
+		rm -rf "$jdir"
+		echo "bench: generating $journal_entries journal entries (journaltest.Generate, seed 1) with systemd-journal-remote"
+		if ! "$GO" run ./test/journaltest/journalgen -n "$journal_entries" -seed 1 -o "$jdir/system.journal"; then
+			echo "bench: journal files not written (make deps installs systemd-journal-remote)"
+			exit 1
+		fi
+		local n t0 t1 ct
+		# An untimed pass counts the entries (one JSON object a line) and
+		# warms the page cache, as the benchmark's files are warm.
+		n=$(journalctl --directory "$jdir" -o json | wc -l)
+		if ((n == 0)); then
+			echo "bench: journalctl read no entries from the generated files"
+			exit 1
+		fi
+		: >"$work/journalctl"
+		for _ in $(seq "$journal_runs"); do
+			t0=$(date +%s%N)
+			ct=$(
+				journalctl --directory "$jdir" -o json >/dev/null
+				times
+			)
+			t1=$(date +%s%N)
+			# times' second line: the children's user and system time, "0m1.234s 0m0.056s".
+			echo "run $((t1 - t0)) $(tail -n1 <<<"$ct" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); printf " %.3f", a[1] * 60 + a[2] } }')" >>"$work/journalctl"
+		done
+		echo "entries $n" >>"$work/journalctl"
+		echo "bench: journalctl --directory DIR -o json > /dev/null, $journal_runs runs over $n entries:"
+		cat "$work/journalctl"
+	fi
+	export JOURNAL_BENCH_DIR=$jdir
+	run journal ./tables/journal/ '^BenchmarkJournalIngest$' -benchtime ${journal_runs}x -benchmem
+	unset JOURNAL_BENCH_DIR
+}
+journal_figures() {
+	j_rate=$(metric journal BenchmarkJournalIngest entries/s)
+	j_cpu=$(metric journal BenchmarkJournalIngest cpu-ns/entry)
+	j_n=$(awk '$1 == "entries" { print $2 }' "$work/journalctl")
+	# entries/s over the runs' summed wall time; CPU ns per entry over their
+	# summed user + system time.
+	jc_rate=$(awk -v n="$j_n" '$1 == "run" { w += $2; k++ } END { printf "%.0f", k * n / (w / 1e9) }' "$work/journalctl")
+	jc_cpu=$(awk -v n="$j_n" '$1 == "run" { c += $3 + $4; k++ } END { printf "%.0f", c * 1e9 / (k * n) }' "$work/journalctl")
+	if [[ -z $j_rate || -z $j_cpu ]]; then
+		echo "bench: BenchmarkJournalIngest reported no figures:"
+		cat "$work/journal"
+		exit 1
+	fi
+}
+journal_summary() {
+	echo "| Journal ingestion, journal files → durable buffer | $(group "$j_rate") entries/s | journalctl -o json > /dev/null: $(group "$jc_rate") entries/s | $(fmt=%.2f calc "$j_rate / $jc_rate")× | ≥ 1× | $(verdict "$j_rate >= $jc_rate") |"
+	echo "| Same, CPU per entry | $(group "$j_cpu") ns | journalctl: $(group "$jc_cpu") ns | $(fmt=%.2f calc "$j_cpu / $jc_cpu")× | ≤ 1× | $(verdict "$j_cpu <= $jc_cpu") |"
+}
+journal_section() {
+	echo "## 7. Journal ingestion"
+	echo
+	echo "$(group "$j_n") entries from journaltest.Generate (seed 1: UTF-8, binary and multi-line messages, 60 KiB"
+	echo "messages, every priority and facility, 24 units, 3 hosts) written into journal files by"
+	echo "systemd-journal-remote. The same directory is read $journal_runs times each way in this run:"
+	echo
+	echo "| Reader | entries/s (wall) | CPU per entry (user + system) |"
+	echo "|---|---|---|"
+	echo "| journal_messages' source: sd_journal → rows with fields JSON → event store (SQLite WAL on disk), cursor stored with each batch | $(group "$j_rate") | $(group "$j_cpu") ns |"
+	echo "| \`journalctl --directory DIR -o json > /dev/null\` | $(group "$jc_rate") | $(group "$jc_cpu") ns |"
+	echo
+	echo "Ingestion runs at $(fmt=%.2f calc "$j_rate / $jc_rate")× journalctl's rate and uses $(fmt=%.2f calc "$j_cpu / $jc_cpu")× its CPU per entry. journalctl is"
+	echo "timed with bash's \`times\` (its user + system CPU) and the wall clock around it; the benchmark measures"
+	echo "its own process (getrusage). Commands: \`JOURNAL_BENCH_DIR=DIR\` $(cmd journal); the generator is"
+	echo "\`go run ./test/journaltest/journalgen -n $j_n -seed 1 -o DIR/system.journal\`."
+}
+journal_missed() {
+	if awk "BEGIN { exit !($j_rate < $jc_rate || $j_cpu > $jc_cpu) }"; then
+		echo "- **Journal ingestion** ($(group "$j_rate") entries/s and $(group "$j_cpu") ns per entry; journalctl $(group "$jc_rate") entries/s and"
+		echo "  $(group "$jc_cpu") ns): besides reading the entry as journalctl does, ingestion builds the row and the fields JSON"
+		echo "  and writes both into SQLite (table, indexes, WAL) with the cursor; journalctl only formats JSON."
+		echo "  Load average during the run: $load0 at the start, $load1 at the end."
+	fi
+}
+if [[ ${BENCH_ONLY:-} == journal ]]; then
+	journal_run
+	journal_figures
+	load0=$(cut -d' ' -f1-3 /proc/loadavg) load1=$load0
+	echo
+	echo "| Figure | Measured | Anchor (same run) | Ratio | Target | |"
+	echo "|---|---|---|---|---|---|"
+	journal_summary
+	echo
+	journal_section
+	journal_missed
+	return 0
+fi
+
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 t0=$(date +%s)
@@ -82,8 +188,10 @@ run ship ./forwarder/ '^BenchmarkShip$' -benchtime 200000x
 run pack ./forwarder/pack/ '^BenchmarkPack' -benchmem
 # 6. Billed units.
 run billing ./forwarder/ '^BenchmarkBilledUnits$'
+# 7. Journal ingestion against journalctl on the same files.
+journal_run
 # Every other benchmark, for the record.
-run rest ./... . -benchmem -skip 'IngestCat|Binary|QueryWindow|QueryFull|AppendLatency|Ship|BilledUnits|BenchmarkPack'
+run rest ./... . -benchmem -skip 'IngestCat|Binary|QueryWindow|QueryFull|AppendLatency|Ship|BilledUnits|BenchmarkPack|JournalIngest'
 
 load1=$(cut -d' ' -f1-3 /proc/loadavg)
 minutes=$(((($(date +%s) - t0) + 59) / 60))
@@ -119,6 +227,7 @@ outage_rss_plain=$(metric outage $P peak-RSS-MB)
 o_backlog=$(metric outage $O backlog-lines)
 q50=$(metric append BenchmarkAppendLatency p50-µs)
 q99=$(metric append BenchmarkAppendLatency p99-µs)
+journal_figures
 
 # The summary table: in docs/BENCHMARKS.md and, between its markers, in the
 # README, so that the README's figures are this run's.
@@ -143,6 +252,7 @@ q99=$(metric append BenchmarkAppendLatency p99-µs)
 		x=$(metric billing "BenchmarkBilledUnits/$c" fewer-units-x)
 		echo "| Billed units per 1,000 rows, $c | $(calc "$(metric billing "BenchmarkBilledUnits/$c" units-ours/1000rows)") | one record per row: $(calc "$(metric billing "BenchmarkBilledUnits/$c" units-per-row/1000rows)") | $(fmt=%.1f calc "$x")× fewer | ≥ 10× | $(verdict "$x >= 10") |"
 	done
+	journal_summary
 } >"$work/summary.md"
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
@@ -250,6 +360,8 @@ mkdir -p "$(dirname "$out")"
 	echo
 	echo "Command: $(cmd billing)."
 	echo
+	journal_section
+	echo
 	echo "## Targets missed, and why"
 	echo
 	if awk "BEGIN { exit !($store / $baseline < 400 || $burst / $baseline < 400) }"; then
@@ -294,10 +406,11 @@ mkdir -p "$(dirname "$out")"
 	if awk "BEGIN { exit !($win / $full > 0.05) }"; then
 		echo "- **1% window** ($(fmt=%.2f calc "100 * $win / $full")% > 5%)."
 	fi
+	journal_missed
 	echo
 	echo "## Raw output"
 	echo
-	for n in ingest burst query outage append ship pack billing rest; do
+	for n in ingest burst query outage append ship pack billing journal rest; do
 		echo "\`$(cat "$work/$n.cmd")\`"
 		echo
 		echo '```'
@@ -305,6 +418,12 @@ mkdir -p "$(dirname "$out")"
 		echo '```'
 		echo
 	done
+	echo "journalctl --directory DIR -o json > /dev/null: wall ns, user s, system s per run; entries"
+	echo
+	echo '```'
+	cat "$work/journalctl"
+	echo '```'
+	echo
 } >"$out"
 echo "bench: wrote $out"
 
