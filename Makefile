@@ -69,7 +69,7 @@ build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable)
 	@mkdir -p build
 	CGO_ENABLED=1 $(GO) build $(GOTAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./extension
 
-deps: ## Install what the tests need, if missing (rsyslog, tinyproxy, gcc, syslog-ng unpacked, Go modules)
+deps: ## Install what the tests need, if missing (rsyslog, tinyproxy, gcc, systemd-journal-remote, syslog-ng unpacked, Go modules)
 	@scripts/deps.sh
 
 test: deps ## gofmt, go vet (linux, sqlite_vtable, darwin subset), go test -race, a short fuzz pass
