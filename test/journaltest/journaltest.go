@@ -23,8 +23,9 @@
 //     prints the header's copy.
 //   - __CURSOR (and, from systemd 254, __SEQNUM and __SEQNUM_ID) are assigned
 //     by the writer: [Read] returns them, [WriteExport] leaves them out
-//     (journal-remote ignores a __CURSOR line and rejects an entry with an
-//     unknown double-underscore field such as __SEQNUM on systemd 252).
+//     (journal-remote ignores a __CURSOR line, and skips with a message a
+//     double-underscore field it does not know, such as __SEQNUM on
+//     systemd 252).
 //   - _SOURCE_REALTIME_TIMESTAMP is an ordinary data field, stored as given.
 //
 // systemd-journal-remote adds no other field and rewrites none: every data
