@@ -46,9 +46,11 @@
 // reached (with Generate's entries, after about 80,000 entries or 40 MB):
 // it archives the file as NAME@<seqnum ID>-<seqnum>-<time>.journal in the
 // same directory and continues in a new NAME.journal, so read large
-// journals by directory. For rotation,
-// [Archive] renames a file to the name journald gives an archived file and
-// marks it archived; the next WriteJournal to the old path starts a new file.
+// journals by directory.
+//
+// Rotation on demand: [Archive] renames a file to the name journald gives
+// an archived file and marks it archived; the next WriteJournal to the old
+// path starts a new file.
 package journaltest
 
 import (
