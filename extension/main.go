@@ -66,6 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, `osquery-syslog.ext query: missing SQL, e.g. osquery-syslog.ext query "SELECT * FROM syslog_messages LIMIT 10"`)
 			return 2
 		}
+		queryJournalSince(cfg, explicitFlags(fs))
 		return runQuery(cfg, strings.Join(pos, " "), stdout, stderr, log)
 	case "daemon":
 		if len(pos) > 0 {
@@ -227,6 +228,14 @@ func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logge
 		return 1
 	}
 	defer rt.close()
+	ctx, stop := signalContext()
+	defer stop()
+	cleanup, err := rt.queryJournal(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
+		return 1
+	}
+	defer cleanup()
 	var tables []tablekit.Table
 	for _, t := range rt.tables {
 		tables = append(tables, tablekit.Wrap(t, rt.tableOptions()))
@@ -237,8 +246,6 @@ func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logge
 		return 1
 	}
 	defer eng.Close()
-	ctx, stop := signalContext()
-	defer stop()
 	res, err := eng.Query(ctx, sql)
 	if err != nil {
 		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)

@@ -360,3 +360,35 @@ func TestJournalBadFlags(t *testing.T) {
 		})
 	}
 }
+
+// Forensics: the query subcommand reads a copied journal directory given
+// with --journal_path (from its oldest entry), with no daemon and without
+// touching --database_path.
+func TestJournalQueryCopiedJournal(t *testing.T) {
+	needJournalTools(t)
+	dir := osquerytest.ShortTempDir(t)
+	jdir := filepath.Join(dir, "evidence", "journal")
+	writeJournal(t, filepath.Join(jdir, "system.journal"), journaltest.Generate(300, 41))
+	db := filepath.Join(dir, "none.db")
+	entries := readJournal(t, jdir)
+	rows := runQueryArgs(t, []string{"--journal_path", jdir}, db,
+		`SELECT count(*) AS n, count(DISTINCT cursor) AS c, min(event_time_usec) AS first FROM journal_messages`)
+	if len(rows) != 1 || rows[0]["n"] != "300" || rows[0]["c"] != "300" || rows[0]["first"] != string(entries[0][journaltest.FieldRealtime]) {
+		t.Errorf("rows %v, want 300 distinct entries from %s", rows, entries[0][journaltest.FieldRealtime])
+	}
+	unit := string(entries[3]["_SYSTEMD_UNIT"])
+	want := 0
+	for _, e := range entries {
+		if string(e["_SYSTEMD_UNIT"]) == unit {
+			want++
+		}
+	}
+	rows = runQueryArgs(t, []string{"--journal_path", jdir}, db,
+		`SELECT count(*) AS n FROM journal_messages WHERE systemd_unit = '`+unit+`'`)
+	if rows[0]["n"] != strconv.Itoa(want) {
+		t.Errorf("unit %s: %v, want %d", unit, rows, want)
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("--database_path was created: %v", err)
+	}
+}

@@ -80,6 +80,16 @@ const (
 // host (no libsystemd, a build without cgo, macOS) it records why as the
 // source's state and returns nil: the table stays empty, the extension runs.
 func Run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+	return run(ctx, cfg, sink, states, src, log, true)
+}
+
+// ReadAll is Run that returns once it has stored every entry there is: the
+// query subcommand reads a copied journal (--journal_path) with it.
+func ReadAll(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+	return run(ctx, cfg, sink, states, src, log, false)
+}
+
+func run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger, follow bool) error {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.Default()
@@ -99,7 +109,7 @@ func Run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *st
 	}
 	defer r.close()
 	src.SetState(StateReading)
-	return s.run(ctx, r)
+	return s.run(ctx, r, follow)
 }
 
 type source struct {
@@ -238,7 +248,7 @@ func (s *source) checkFiles() {
 	}
 }
 
-func (s *source) run(ctx context.Context, r *reader) error {
+func (s *source) run(ctx context.Context, r *reader, follow bool) error {
 	lastExpire := time.Now()
 	s.checkFiles()
 	for ctx.Err() == nil {
@@ -258,6 +268,9 @@ func (s *source) run(ctx context.Context, r *reader) error {
 		if err != nil {
 			s.src.Errors.Add(1)
 			s.src.SetError(err)
+			if !follow {
+				return err
+			}
 			s.log.Warn("reading journal failed; retrying", "err", err)
 			sleepCtx(ctx, s.cfg.PollInterval)
 			continue
@@ -266,6 +279,9 @@ func (s *source) run(ctx context.Context, r *reader) error {
 			lastExpire = now
 			s.expire(now)
 			s.checkFiles()
+		}
+		if b.atEnd && !follow {
+			return nil
 		}
 		if b.atEnd {
 			if err := r.wait(s.cfg.PollInterval); err != nil {
