@@ -154,11 +154,17 @@ func (h *harness) check() {
 	}
 }
 
+// begin writes n generated entries to system.journal and reads them all.
+func (h *harness) begin(n int, seed int64) {
+	h.t.Helper()
+	h.write("system.journal", journaltest.Generate(n, seed))
+	h.start(Config{Since: Since{Kind: SinceAll}})
+	h.waitCount(n)
+}
+
 func TestEveryFieldAgainstJournalctl(t *testing.T) {
 	h := newHarness(t)
-	h.write("system.journal", journaltest.Generate(600, 1))
-	h.start(Config{Since: Since{Kind: SinceAll}})
-	h.waitCount(600)
+	h.begin(600, 1)
 	h.check()
 	rows := h.rows()
 	// The tag as rsyslog writes it, and the 60 KiB and binary messages whole.
@@ -187,9 +193,7 @@ func TestEveryFieldAgainstJournalctl(t *testing.T) {
 
 func TestAppendRotateRestart(t *testing.T) {
 	h := newHarness(t)
-	h.write("system.journal", journaltest.Generate(200, 2))
-	h.start(Config{Since: Since{Kind: SinceAll}})
-	h.waitCount(200)
+	h.begin(200, 2)
 
 	// Appends while running arrive.
 	h.write("system.journal", journaltest.Generate(150, 3))
@@ -219,9 +223,7 @@ func TestAppendRotateRestart(t *testing.T) {
 // gap.
 func TestVacuumedCursor(t *testing.T) {
 	h := newHarness(t)
-	h.write("system.journal", journaltest.Generate(100, 6))
-	h.start(Config{Since: Since{Kind: SinceAll}})
-	h.waitCount(100)
+	h.begin(100, 6)
 	h.stop()
 
 	old, err := journaltest.Archive(filepath.Join(h.dir, "system.journal"))
