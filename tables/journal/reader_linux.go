@@ -18,20 +18,30 @@ import (
 	"unsafe"
 )
 
+// libsystemd is the library the journal is read through (tests change it to
+// see a host without it).
+var libsystemd = "libsystemd.so.0"
+
 var (
-	loadOnce sync.Once
-	loadErr  error
+	loadMu sync.Mutex
+	loaded bool
 )
 
-// load opens libsystemd once per process.
+// load opens libsystemd, once per process when it works.
 func load() error {
-	loadOnce.Do(func() {
-		var msg [512]C.char
-		if C.jr_load(&msg[0], C.size_t(len(msg))) != 0 {
-			loadErr = fmt.Errorf("%w: loading libsystemd: %s", ErrUnavailable, C.GoString(&msg[0]))
-		}
-	})
-	return loadErr
+	loadMu.Lock()
+	defer loadMu.Unlock()
+	if loaded {
+		return nil
+	}
+	lib := C.CString(libsystemd)
+	defer C.free(unsafe.Pointer(lib))
+	var msg [512]C.char
+	if C.jr_load(lib, &msg[0], C.size_t(len(msg))) != 0 {
+		return fmt.Errorf("%w: loading libsystemd: %s", ErrUnavailable, C.GoString(&msg[0]))
+	}
+	loaded = true
+	return nil
 }
 
 // reader is an open sd_journal. It is not safe for concurrent use.

@@ -40,13 +40,8 @@ static struct {
 	int (*enumerate_data)(sd_journal *, const void **, size_t *);
 } api;
 
-static int loaded;
-
-int jr_load(char *err, size_t errlen) {
-	if (loaded) {
-		return 0;
-	}
-	void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+int jr_load(const char *lib, char *err, size_t errlen) {
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
 	if (h == NULL) {
 		snprintf(err, errlen, "%s", dlerror());
 		return -1;
@@ -80,12 +75,11 @@ int jr_load(char *err, size_t errlen) {
 	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
 		*syms[i].fn = dlsym(h, syms[i].name);
 		if (*syms[i].fn == NULL) {
-			snprintf(err, errlen, "libsystemd.so.0 lacks %s", syms[i].name);
+			snprintf(err, errlen, "%s lacks %s", lib, syms[i].name);
 			dlclose(h);
 			return -1;
 		}
 	}
-	loaded = 1;
 	return 0;
 }
 

@@ -9,9 +9,9 @@
 
 typedef struct sd_journal sd_journal;
 
-// jr_load opens libsystemd and resolves the functions; 0 on success, else -1
-// with the reason in err.
-int jr_load(char *err, size_t errlen);
+// jr_load opens lib (libsystemd.so.0) and resolves the functions; 0 on
+// success, else -1 with the reason in err.
+int jr_load(const char *lib, char *err, size_t errlen);
 
 // jr_open opens the system journal (path NULL), a directory (dir != 0) or a
 // single file. It returns 0 or a negative errno.
