@@ -44,6 +44,20 @@
 // when the journal does not hold this boot, as with a copied journal, the
 // time this host booted), all, now, an RFC 3339 time or unix seconds.
 //
+// # Reading a copied journal
+//
+// The query subcommand given --journal_path reads that journal (a copied
+// /var/log/journal, on any Linux host with libsystemd) to its end with
+// ReadAll into a private temporary buffer, and answers the SQL with
+// journal_messages over it; --journal_since defaults to all there, and
+// --database_path is neither read for journal_messages nor written:
+//
+//	osquery-syslog.ext query --journal_path /evidence/var/log/journal \
+//	  "SELECT datetime(event_time, 'unixepoch'), tag, message FROM journal_messages WHERE identifier = 'sshd'"
+//
+// A daemon with --journal_path and --journal_since all keeps such a copy in
+// a buffer of its own instead, for many queries over a large journal.
+//
 // # Rows
 //
 // Each entry becomes one row (Columns documents each column): the fields
