@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +304,58 @@ func TestDamagedFiles(t *testing.T) {
 	}
 	if h.src.State() != StateReading {
 		t.Errorf("state %q", h.src.State())
+	}
+}
+
+// --journal_since now reads only what comes later, a time what was logged
+// from then on; an empty journal followed from now gets its first entries.
+func TestSince(t *testing.T) {
+	t.Run("now", func(t *testing.T) {
+		h := newHarness(t)
+		h.write("system.journal", journaltest.Generate(50, 51))
+		h.start(Config{Since: Since{Kind: SinceNow}})
+		time.Sleep(300 * time.Millisecond)
+		h.write("system.journal", journaltest.Generate(30, 52))
+		h.waitCount(30)
+	})
+	t.Run("now, empty journal", func(t *testing.T) {
+		h := newHarness(t)
+		h.start(Config{Since: Since{Kind: SinceNow}})
+		time.Sleep(300 * time.Millisecond)
+		h.write("system.journal", journaltest.Generate(20, 53))
+		h.waitCount(20)
+	})
+	t.Run("time", func(t *testing.T) {
+		h := newHarness(t)
+		es := journaltest.Generate(100, 54)
+		h.write("system.journal", es)
+		us, err := strconv.ParseInt(string(es[60][journaltest.FieldRealtime]), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.start(Config{Since: Since{Kind: SinceTime, Time: time.UnixMicro(us)}})
+		h.waitCount(40)
+	})
+}
+
+// The default, boot: the first entry of this host's current boot on.
+func TestSinceBoot(t *testing.T) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		t.Skip(err)
+	}
+	boot := strings.ReplaceAll(strings.TrimSpace(string(b)), "-", "")
+	h := newHarness(t)
+	es := journaltest.Generate(100, 55)
+	for i := 40; i < len(es); i++ {
+		es[i][journaltest.FieldBootID] = []byte(boot)
+	}
+	h.write("system.journal", es)
+	h.start(Config{})
+	h.waitCount(60)
+	for _, r := range h.rows() {
+		if r["boot_id"] != boot {
+			t.Fatalf("row of boot %s", r["boot_id"])
+		}
 	}
 }
