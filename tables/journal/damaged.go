@@ -2,8 +2,10 @@ package journal
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,13 +22,18 @@ const (
 	minHeaderSize    = 208
 )
 
+// errUnreadable is checkHeader's reason for a file this process may not
+// read: not damaged, but skipped by sd_journal all the same.
+const errUnreadable = "permission denied (run as root or in the systemd-journal group)"
+
 // systemJournalDirs are where sd_journal_open reads the system journal.
 var systemJournalDirs = []string{"/var/log/journal", "/run/log/journal"}
 
 // damagedFiles returns the journal files under path (a directory and its
 // subdirectories one level down, as sd_journal_open_directory reads them;
-// a single file; or, for "", the system journal directories) whose header
-// says they cannot be read, each with the reason.
+// a single file; or, for "", the system journal directories) that
+// sd_journal skips, each with the reason: a damaged header, or
+// errUnreadable.
 func damagedFiles(path string) map[string]string {
 	out := map[string]string{}
 	var dirs []string
@@ -76,8 +83,11 @@ func journalFiles(dir string, depth int) []string {
 // checkHeader returns why the journal file p cannot be read, or "".
 func checkHeader(p string) string {
 	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrPermission) {
+		return errUnreadable
+	}
 	if err != nil {
-		return "" // unreadable for us, not damaged; sd_journal reports access itself
+		return "" // gone meanwhile
 	}
 	defer f.Close()
 	fi, err := f.Stat()

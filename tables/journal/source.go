@@ -242,6 +242,12 @@ func (s *source) checkFiles() {
 			continue
 		}
 		s.damaged[p] = why
+		if why == errUnreadable {
+			s.src.Errors.Add(1)
+			s.src.SetError(fmt.Errorf("journal file %s skipped: %s", p, why))
+			s.log.Warn("journal file not readable; skipped", "path", p, "reason", why)
+			continue
+		}
 		s.src.ParseErrors.Add(1)
 		s.src.SetError(fmt.Errorf("damaged journal file %s skipped: %s", p, why))
 		s.log.Warn("damaged journal file skipped", "path", p, "reason", why)
