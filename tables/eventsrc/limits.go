@@ -87,8 +87,7 @@ func (r *Retention) Register(fs *flag.FlagSet, source string) {
 // RegisterRows is Register with the usage texts calling the rows
 // "<rows> rows" (a table name, say, where it differs from the source's).
 func (r *Retention) RegisterRows(fs *flag.FlagSet, source, rows string) {
-	fs.Uint64Var(&r.Expiry, source+"_events_expiry", DefaultEventsExpiry, "Seconds "+rows+" rows are kept (0 = forever)")
-	fs.Uint64Var(&r.Max, source+"_events_max", DefaultEventsMax, "Most "+rows+" rows kept, counted in events (0 = unlimited)")
+	RegisterRetention(fs, source, rows, &r.Expiry, &r.Max)
 }
 
 // Limits is r as the event store's limits.
@@ -97,4 +96,11 @@ func (r Retention) Limits() eventstore.Limits {
 		MaxAge:   time.Duration(r.Expiry) * time.Second,
 		MaxCount: int64(r.Max),
 	}
+}
+
+// RegisterRetention is RegisterRows for a source that keeps the two values
+// in fields of its own.
+func RegisterRetention(fs *flag.FlagSet, source, rows string, expiry, max *uint64) {
+	fs.Uint64Var(expiry, source+"_events_expiry", DefaultEventsExpiry, "Seconds "+rows+" rows are kept (0 = forever)")
+	fs.Uint64Var(max, source+"_events_max", DefaultEventsMax, "Most "+rows+" rows kept, counted in events (0 = unlimited)")
 }
