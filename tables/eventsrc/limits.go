@@ -3,6 +3,7 @@ package eventsrc
 import (
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -62,11 +63,11 @@ func Truncate[T ~string | ~[]byte](s T, max int) (T, bool) {
 	return s, true
 }
 
-// ValidateMaxLine checks the value of a --<source>_max_line flag (name
-// without the dashes), in the words every source uses.
+// ValidateMaxLine checks the value of a --<source>_max_line flag (named
+// with or without its dashes), in the words every source uses.
 func ValidateMaxLine(flagName string, v int) error {
 	if v < MinMaxLine || v > MaxMaxLine {
-		return fmt.Errorf("--%s: must be between %d and %d bytes, got %d", flagName, MinMaxLine, MaxMaxLine, v)
+		return fmt.Errorf("--%s: must be between %d and %d bytes, got %d", strings.TrimLeft(flagName, "-"), MinMaxLine, MaxMaxLine, v)
 	}
 	return nil
 }

@@ -98,6 +98,9 @@ func TestValidateMaxLine(t *testing.T) {
 	}
 	for _, v := range []int{MinMaxLine - 1, MaxMaxLine + 1, 0, -1} {
 		err := ValidateMaxLine("syslog_max_line", v)
+		if err2 := ValidateMaxLine("--syslog_max_line", v); err2 == nil || err == nil || err2.Error() != err.Error() {
+			t.Errorf("%d: with dashes %v, without %v", v, err2, err)
+		}
 		want := "--syslog_max_line: must be between 256 and 67108864 bytes, got " + strconv.Itoa(v)
 		if err == nil || err.Error() != want {
 			t.Errorf("%d: %v, want %s", v, err, want)
