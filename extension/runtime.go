@@ -56,10 +56,7 @@ func openRuntime(cfg *config, log *slog.Logger, ingest bool) (*runtime, error) {
 	rt := &runtime{cfg: cfg, log: log, store: store, reg: stats.NewRegistry()}
 	var limits eventstore.Limits
 	if ingest {
-		limits = eventstore.Limits{
-			MaxAge:   time.Duration(cfg.SyslogEventsExpiry) * time.Second,
-			MaxCount: int64(cfg.SyslogEventsMax),
-		}
+		limits = cfg.syslogFlags.Limits()
 	}
 	rt.syslog, err = store.Stream(syslog.Schema(), limits)
 	if err != nil {
@@ -106,11 +103,7 @@ func (rt *runtime) startSources(ctx context.Context, retry bool) error {
 	if !rt.cfg.DisableSyslog {
 		src := rt.reg.Source("syslog")
 		src.RowsBuffered.Store(rt.syslog.Count())
-		scfg := syslog.Config{
-			PipePath:       rt.cfg.SyslogPipePath,
-			MaxLine:        rt.cfg.SyslogMaxLine,
-			LinesPerSecond: rt.cfg.SyslogLinesPerSecond,
-		}
+		scfg := rt.cfg.syslogFlags.Config()
 		errc := make(chan error, 1)
 		rt.wg.Add(1)
 		go func() {
