@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
 	"github.com/osquery-syslog/osquery-syslog/tables/journal"
@@ -18,10 +17,7 @@ import (
 func (rt *runtime) openJournal(ingest bool) error {
 	var limits eventstore.Limits
 	if ingest {
-		limits = eventstore.Limits{
-			MaxAge:   time.Duration(rt.cfg.Journal.EventsExpiry) * time.Second,
-			MaxCount: int64(rt.cfg.Journal.EventsMax),
-		}
+		limits = rt.cfg.Journal.Limits()
 	}
 	st, err := rt.store.Stream(journal.Schema(), limits)
 	if err != nil {

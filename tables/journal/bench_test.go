@@ -89,20 +89,10 @@ func ingestAll(dir string, st *eventstore.Stream) (int64, error) {
 	if err := r.seekHead(); err != nil {
 		return 0, err
 	}
-	for {
-		bt, err := r.read(cfg.BatchSize)
-		if err != nil {
-			return 0, err
-		}
-		if bt.count > 0 {
-			if err := s.store(context.Background(), bt); err != nil {
-				return 0, err
-			}
-		}
-		if bt.atEnd {
-			return src.LinesRead.Load(), nil
-		}
+	if err := s.run(context.Background(), r, false); err != nil {
+		return 0, err
 	}
+	return src.LinesRead.Load(), nil
 }
 
 // processCPU is the user and system CPU time of the process so far.

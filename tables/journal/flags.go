@@ -7,28 +7,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
 
-// Flag defaults.
-const (
-	DefaultSince        = "boot"
-	DefaultEventsExpiry = 2592000 // as syslog_messages
-	DefaultEventsMax    = 100000  // as syslog_messages
-	DefaultMaxLine      = 64 << 10
-	minMaxLine          = 256
-	maxMaxLine          = 64 << 20
-)
+// DefaultSince is where a first start reads from by default.
+const DefaultSince = "boot"
 
-// Flags are journal_messages' command-line flags.
+// Flags are journal_messages' command-line flags; the embedded Retention
+// holds --journal_events_expiry and --journal_events_max (Limits).
 type Flags struct {
-	Disable      bool
-	Path         string
-	Units        string
-	Match        string
-	Since        string
-	MaxLine      int
-	EventsExpiry uint64
-	EventsMax    uint64
+	Disable bool
+	Path    string
+	Units   string
+	Match   string
+	Since   string
+	MaxLine int
+	eventsrc.Retention
 }
 
 // Register declares the flags on fs.
@@ -38,9 +33,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Units, "journal_units", "", "Comma-separated systemd units whose entries are stored (empty = all); a name without a '.' means NAME.service")
 	fs.StringVar(&f.Match, "journal_match", "", "journald matches limiting what is stored, as on journalctl's command line: space-separated FIELD=value terms (the same field repeated: any of them; different fields: all), '+' between groups: either group")
 	fs.StringVar(&f.Since, "journal_since", DefaultSince, "Where the first start reads from (later starts continue after the stored cursor): boot (the current boot's first entry), all (the oldest entry), now (only new entries), an RFC 3339 time or unix seconds")
-	fs.IntVar(&f.MaxLine, "journal_max_line", DefaultMaxLine, "Longest MESSAGE kept, in bytes; longer ones are truncated and flagged")
-	fs.Uint64Var(&f.EventsExpiry, "journal_events_expiry", DefaultEventsExpiry, "Seconds journal rows are kept (0 = forever)")
-	fs.Uint64Var(&f.EventsMax, "journal_events_max", DefaultEventsMax, "Most journal rows kept, counted in events (0 = unlimited)")
+	fs.IntVar(&f.MaxLine, "journal_max_line", eventsrc.DefaultMaxLine, "Longest MESSAGE kept, in bytes; longer ones are truncated and flagged")
+	f.Retention.Register(fs, "journal")
 }
 
 // Validate checks the flags; every message names its flag.
@@ -55,8 +49,8 @@ func (f *Flags) Validate() error {
 	if _, err := ParseSince(f.Since); err != nil {
 		errs = append(errs, fmt.Errorf("--journal_since: %w", err))
 	}
-	if f.MaxLine < minMaxLine || f.MaxLine > maxMaxLine {
-		errs = append(errs, fmt.Errorf("--journal_max_line: must be between %d and %d bytes, got %d", minMaxLine, maxMaxLine, f.MaxLine))
+	if err := eventsrc.ValidateMaxLine("journal_max_line", f.MaxLine); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"unsafe"
+
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
 
 // fieldColumn maps the journal fields that have a column of their own to
@@ -130,9 +132,8 @@ func (m *mapper) row(e rawEntry, values []any) (truncated bool, err error) {
 				pid = v
 			}
 		case colMessage:
-			if m.maxLine > 0 && len(v) > m.maxLine {
-				v = truncateUTF8(v, m.maxLine)
-				truncated = true
+			if m.maxLine > 0 {
+				v, truncated = eventsrc.Truncate(v, m.maxLine)
 			}
 			values[col] = v
 		default:
@@ -222,8 +223,5 @@ func (m *mapper) fieldsJSON(text string, mono uint64) string {
 	m.js = b
 	return string(b)
 }
-
-// Placeholder until eventsrc's Truncate is merged.
-func truncateUTF8(s string, n int) string { return s[:n] }
 
 func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/osquery-syslog/osquery-syslog/eventstore"
 	"github.com/osquery-syslog/osquery-syslog/stats"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
 
 // Config is what Run reads and from where.
@@ -20,32 +20,30 @@ type Config struct {
 	Units   []string   // _SYSTEMD_UNIT values to keep (empty = all)
 	Match   [][]string // groups of FIELD=value terms, ORed (see ParseMatch)
 	Since   Since      // where the first start reads from
-	MaxLine int        // longest MESSAGE kept, in bytes (DefaultMaxLine)
+	MaxLine int        // longest MESSAGE kept, in bytes (eventsrc.DefaultMaxLine)
 
-	BatchSize      int           // entries per transaction at most (DefaultBatchSize)
+	BatchSize      int           // entries read at once, and per transaction at most (eventsrc.DefaultBatchSize)
 	PollInterval   time.Duration // longest wait for journal changes (DefaultPollInterval)
-	ExpireInterval time.Duration // how often age and count limits are applied (DefaultExpireInterval)
+	ExpireInterval time.Duration // how often age and count limits are applied, and damaged files looked for (eventsrc.DefaultExpireInterval)
 }
 
-// Defaults of Config.
-const (
-	DefaultBatchSize      = 5000
-	DefaultPollInterval   = 500 * time.Millisecond
-	DefaultExpireInterval = 60 * time.Second
-)
+// DefaultPollInterval is how long the reader waits for journal changes at
+// most: sd_journal_wait returns as soon as a file changes, so this only
+// bounds how late a stop is noticed.
+const DefaultPollInterval = 500 * time.Millisecond
 
 func (c Config) withDefaults() Config {
 	if c.MaxLine <= 0 {
-		c.MaxLine = DefaultMaxLine
+		c.MaxLine = eventsrc.DefaultMaxLine
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = DefaultBatchSize
+		c.BatchSize = eventsrc.DefaultBatchSize
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
 	}
 	if c.ExpireInterval <= 0 {
-		c.ExpireInterval = DefaultExpireInterval
+		c.ExpireInterval = eventsrc.DefaultExpireInterval
 	}
 	return c
 }
@@ -55,14 +53,6 @@ func (c Config) withDefaults() Config {
 const StateKeyPrefix = "journal/"
 
 func stateKey(path string) string { return StateKeyPrefix + "cursor:" + path }
-
-// Sink stores a batch of rows and the reader's position in one
-// transaction.
-type Sink interface {
-	AppendState(events []eventstore.Event, state map[string]string) (expired int64, err error)
-	Expire(now time.Time) (int64, error)
-	Count() int64
-}
 
 // StateReader reads the cursor stored by an earlier run.
 type StateReader interface {
@@ -79,17 +69,17 @@ const (
 // cursor stored with the last batch. When the journal cannot be read on this
 // host (no libsystemd, a build without cgo, macOS) it records why as the
 // source's state and returns nil: the table stays empty, the extension runs.
-func Run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+func Run(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
 	return run(ctx, cfg, sink, states, src, log, true)
 }
 
 // ReadAll is Run that returns once it has stored every entry there is: the
 // query subcommand reads a copied journal (--journal_path) with it.
-func ReadAll(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+func ReadAll(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
 	return run(ctx, cfg, sink, states, src, log, false)
 }
 
-func run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *stats.Source, log *slog.Logger, follow bool) error {
+func run(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger, follow bool) error {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.Default()
@@ -113,15 +103,13 @@ func run(ctx context.Context, cfg Config, sink Sink, states StateReader, src *st
 }
 
 type source struct {
-	cfg    Config
-	sink   Sink
-	src    *stats.Source
-	log    *slog.Logger
-	key    string
-	m      mapper
-	events []eventstore.Event
-	values []any
-	// cursor of the last stored entry ("" before the first batch)
+	cfg  Config
+	sink eventsrc.Sink
+	src  *stats.Source
+	log  *slog.Logger
+	key  string
+	m    mapper
+	// cursor of the last entry stored before this run ("" on a first start)
 	cursor string
 	// damaged journal files already counted, path -> reason
 	damaged map[string]string
@@ -254,9 +242,27 @@ func (s *source) checkFiles() {
 	}
 }
 
+// run reads entries after r's position and hands them to a writer, which
+// stores them, the cursor of each read's last entry with it, in the
+// background. It returns when ctx is done or, unless follow, at the end of
+// the journal, once everything read is stored.
 func (s *source) run(ctx context.Context, r *reader, follow bool) error {
-	lastExpire := time.Now()
+	w := eventsrc.NewWriter(eventsrc.WriterConfig{
+		Name:           StreamName,
+		Columns:        numColumns,
+		BatchSize:      s.cfg.BatchSize,
+		ExpireInterval: s.cfg.ExpireInterval,
+	}, s.sink, s.src, s.log)
+	err := s.read(ctx, r, w, follow)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (s *source) read(ctx context.Context, r *reader, w *eventsrc.Writer, follow bool) error {
 	s.checkFiles()
+	lastCheck := time.Now()
 	for ctx.Err() == nil {
 		b, err := r.read(s.cfg.BatchSize)
 		if b.skipped > 0 {
@@ -264,11 +270,8 @@ func (s *source) run(ctx context.Context, r *reader, follow bool) error {
 			s.log.Warn("skipped unreadable journal entries", "count", b.skipped)
 		}
 		if b.count > 0 {
-			if err := s.store(ctx, b); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
-				return err
+			if err := s.add(w, b); err != nil {
+				return err // the store is closed for good
 			}
 		}
 		if err != nil {
@@ -281,9 +284,8 @@ func (s *source) run(ctx context.Context, r *reader, follow bool) error {
 			sleepCtx(ctx, s.cfg.PollInterval)
 			continue
 		}
-		if now := time.Now(); now.Sub(lastExpire) >= s.cfg.ExpireInterval {
-			lastExpire = now
-			s.expire(now)
+		if time.Since(lastCheck) >= s.cfg.ExpireInterval {
+			lastCheck = time.Now()
 			s.checkFiles()
 		}
 		if b.atEnd && !follow {
@@ -300,25 +302,19 @@ func (s *source) run(ctx context.Context, r *reader, follow bool) error {
 	return nil
 }
 
-// store maps b into rows and appends them with the last entry's cursor,
-// retrying a failing store until it works or ctx is done: the reader has
-// moved on, so the batch must not be lost.
-func (s *source) store(ctx context.Context, b batch) error {
+// add maps b's entries into rows for w; the last carries its cursor as the
+// state stored in the same transaction.
+func (s *source) add(w *eventsrc.Writer, b batch) error {
 	now := time.Now().Unix()
-	if cap(s.values) < b.count*numColumns {
-		s.values = make([]any, b.count*numColumns)
-	}
-	s.events = s.events[:0]
 	data := b.data
 	var bytes int64
-	var cursor string
 	for i := 0; i < b.count; i++ {
 		e, rest, err := nextEntry(data)
 		if err != nil {
 			return fmt.Errorf("journal: %w", err) // a bug in jr_read, not bad input
 		}
 		data = rest
-		vals := s.values[i*numColumns : (i+1)*numColumns : (i+1)*numColumns]
+		vals := w.Row()
 		truncated, err := s.m.row(e, vals)
 		if err != nil {
 			return err
@@ -327,52 +323,26 @@ func (s *source) store(ctx context.Context, b batch) error {
 			s.src.TruncatedLines.Add(1)
 		}
 		bytes += int64(len(e.data))
-		cursor = vals[colCursor].(string)
-		s.events = append(s.events, eventstore.Event{Time: now, Values: vals})
-	}
-	state := map[string]string{s.key: cursor}
-	for {
-		expired, err := s.sink.AppendState(s.events, state)
-		if err == nil {
-			s.cursor = cursor
-			s.src.LinesRead.Add(int64(b.count))
-			s.src.BytesRead.Add(bytes)
-			s.src.RowsExpired.Add(expired)
-			s.src.RowsBuffered.Store(s.sink.Count())
-			return nil
+		if i < b.count-1 {
+			err = w.Add(now, vals)
+		} else {
+			err = w.AddState(now, vals, s.key, vals[colCursor].(string))
 		}
-		s.src.Errors.Add(1)
-		s.src.SetError(err)
-		if !errors.Is(err, eventstore.ErrClosed) {
-			s.log.Warn("storing journal entries failed; retrying", "err", err)
-		}
-		if !sleepCtx(ctx, time.Second) {
-			return ctx.Err()
+		if err != nil {
+			return err
 		}
 	}
+	s.src.LinesRead.Add(int64(b.count))
+	s.src.BytesRead.Add(bytes)
+	return nil
 }
 
-func (s *source) expire(now time.Time) {
-	n, err := s.sink.Expire(now)
-	if err != nil {
-		if !errors.Is(err, eventstore.ErrClosed) {
-			s.src.Errors.Add(1)
-			s.src.SetError(err)
-		}
-		return
-	}
-	s.src.RowsExpired.Add(n)
-	s.src.RowsBuffered.Store(s.sink.Count())
-}
-
-// sleepCtx waits d or until ctx is done, and reports whether ctx is live.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
+// sleepCtx waits d or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
-		return false
 	case <-t.C:
-		return true
 	}
 }

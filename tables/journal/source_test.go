@@ -15,6 +15,7 @@ import (
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
 	"github.com/osquery-syslog/osquery-syslog/stats"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc/eventsrctest"
 	. "github.com/osquery-syslog/osquery-syslog/tables/journal"
 	"github.com/osquery-syslog/osquery-syslog/tables/journal/journalcheck"
 	"github.com/osquery-syslog/osquery-syslog/test/journaltest"
@@ -358,4 +359,20 @@ func TestSinceBoot(t *testing.T) {
 			t.Fatalf("row of boot %s", r["boot_id"])
 		}
 	}
+}
+
+// The one truncation rule, through the real path: journal file, sd_journal,
+// row mapping, writer, store.
+func TestTruncation(t *testing.T) {
+	needTools(t)
+	eventsrctest.TestTruncation(t, func(t *testing.T, message string, max int) (string, bool) {
+		h := newHarness(t)
+		e := journaltest.Generate(1, 60)[0]
+		e["MESSAGE"] = []byte(message)
+		h.write("system.journal", []journaltest.Entry{e})
+		h.start(Config{Since: Since{Kind: SinceAll}, MaxLine: max})
+		h.waitCount(1)
+		r := h.rows()[0]
+		return r["message"], r["truncated"] == "1"
+	})
 }

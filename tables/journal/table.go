@@ -4,6 +4,7 @@ import (
 	"github.com/osquery/osquery-go/plugin/table"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -76,9 +77,8 @@ func Schema() eventstore.Schema {
 
 // Columns of journal_messages. The names of syslog_messages (time, host,
 // severity, facility, tag, message, event_time, truncated) mean the same
-// here, so queries port between the two. eid is hidden, and additional
-// because osqueryd passes an extension no constraint on a column that is
-// only hidden.
+// here, so queries port between the two. The hidden eid column ends it, as
+// every evented table.
 func Columns() []table.ColumnDefinition {
 	return []table.ColumnDefinition{
 		table.BigIntColumn("time", table.ColumnDescription("When the extension read the entry (unix seconds): ingestion time, as in syslog_messages")),
@@ -102,7 +102,7 @@ func Columns() []table.ColumnDefinition {
 		table.TextColumn("cursor", table.ColumnDescription("__CURSOR: journald's position of the entry (journalctl --cursor / --after-cursor)")),
 		table.TextColumn("fields", table.ColumnDescription("Every other field of the entry, and __MONOTONIC_TIMESTAMP, as a JSON object: a UTF-8 value as a string, any other as an array of byte values (as journalctl -o json writes them); a field that occurs more than once as an array of its values")),
 		table.IntegerColumn("truncated", table.ColumnDescription("1 if MESSAGE was longer than --journal_max_line and was cut to that many bytes, else 0")),
-		table.BigIntColumn("eid", table.HiddenColumn(), table.AdditionalColumn(), table.ColumnDescription("Event id: increases with every stored entry, never reused")),
+		eventsrc.EIDColumn(),
 	}
 }
 
