@@ -3,12 +3,10 @@
 package packs
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/engine"
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
@@ -133,17 +131,7 @@ func TestJournalPackQueriesMatchSamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := stats.NewRegistry().Source("journal")
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() {
-		done <- journal.Run(ctx, journal.Config{Path: filepath.Join(dir, "journal"), Since: since}, st, store, src, nil)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for st.Count() < int64(len(samples)) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := journal.ReadAll(t.Context(), journal.Config{Path: filepath.Join(dir, "journal"), Since: since}, st, store, src, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := st.Count(); n != int64(len(samples)) {
