@@ -281,7 +281,7 @@ func (s *source) read(ctx context.Context, r *reader, w *eventsrc.Writer, follow
 				return err
 			}
 			s.log.Warn("reading journal failed; retrying", "err", err)
-			sleepCtx(ctx, s.cfg.PollInterval)
+			time.Sleep(s.cfg.PollInterval) // the loop then checks ctx
 			continue
 		}
 		if time.Since(lastCheck) >= s.cfg.ExpireInterval {
@@ -295,7 +295,7 @@ func (s *source) read(ctx context.Context, r *reader, w *eventsrc.Writer, follow
 			if err := r.wait(s.cfg.PollInterval); err != nil {
 				s.src.Errors.Add(1)
 				s.src.SetError(err)
-				sleepCtx(ctx, s.cfg.PollInterval)
+				time.Sleep(s.cfg.PollInterval)
 			}
 		}
 	}
@@ -335,14 +335,4 @@ func (s *source) add(w *eventsrc.Writer, b batch) error {
 	s.src.LinesRead.Add(int64(b.count))
 	s.src.BytesRead.Add(bytes)
 	return nil
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
