@@ -68,6 +68,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode/utf8"
 )
 
@@ -118,6 +119,19 @@ func Available() error {
 	_, errRemote := journalRemote()
 	_, errCtl := journalctl()
 	return errors.Join(errRemote, errCtl)
+}
+
+// Require skips t when the journal tools are missing, and fails it when the
+// CI environment variable is set: make deps installs them there, so the
+// tests must run.
+func Require(t testing.TB) {
+	t.Helper()
+	if err := Available(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("journal tools missing in CI: %v", err)
+		}
+		t.Skipf("journal tools missing: %v", err)
+	}
 }
 
 // WriteExport writes es to w in the journal export format: fields in name

@@ -11,18 +11,6 @@ import (
 	"unicode/utf8"
 )
 
-// tools skips the test when the journal tools are missing, and fails it in
-// CI, where make deps has installed them.
-func tools(t *testing.T) {
-	t.Helper()
-	if err := Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-}
-
 func TestWriteExport(t *testing.T) {
 	tests := []struct {
 		name string
@@ -163,7 +151,7 @@ func equal(t *testing.T, want, got []Entry) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	tools(t)
+	Require(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "system.journal")
 	es := Generate(3000, 42)
@@ -178,7 +166,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestAppendAndArchive(t *testing.T) {
-	tools(t)
+	Require(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "system.journal")
 	first, second, third := Generate(100, 1), Generate(50, 2), Generate(30, 3)
@@ -224,7 +212,7 @@ func TestAppendAndArchive(t *testing.T) {
 }
 
 func TestWriteJournalErrors(t *testing.T) {
-	tools(t)
+	Require(t)
 	dir := t.TempDir()
 	if err := WriteJournal(filepath.Join(dir, "x.log"), Generate(1, 1)); err == nil {
 		t.Error("a name without .journal was accepted")
