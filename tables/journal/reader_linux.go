@@ -120,10 +120,16 @@ func (r *reader) seekTail() error {
 	if rc := C.jr_seek_tail(r.j); rc < 0 {
 		return fmt.Errorf("seeking to the tail: %w", errno(rc))
 	}
-	// After seek_tail, next() would return nothing; step back onto the
-	// last entry so that reading continues after it.
-	if rc := C.jr_previous(r.j); rc < 0 {
+	// Step back onto the last entry so that reading continues after it.
+	rc := C.jr_previous(r.j)
+	if rc < 0 {
 		return fmt.Errorf("seeking to the tail: %w", errno(rc))
+	}
+	if rc == 0 {
+		// No entry yet: everything that comes is new. From the tail
+		// location sd_journal could skip the first entries of a file
+		// that appears later.
+		return r.seekHead()
 	}
 	return nil
 }
