@@ -243,8 +243,8 @@ func (s *source) checkFiles() {
 }
 
 // run reads entries after r's position and hands them to a writer, which
-// stores them, the cursor of each read's last entry with it, in the
-// background. It returns when ctx is done or, unless follow, at the end of
+// stores them in the background, each transaction with the cursor of its
+// last entry. It returns when ctx is done or, unless follow, at the end of
 // the journal, once everything read is stored.
 func (s *source) run(ctx context.Context, r *reader, follow bool) error {
 	w := eventsrc.NewWriter(eventsrc.WriterConfig{
@@ -302,8 +302,8 @@ func (s *source) read(ctx context.Context, r *reader, w *eventsrc.Writer, follow
 	return nil
 }
 
-// add maps b's entries into rows for w; the last carries its cursor as the
-// state stored in the same transaction.
+// add maps b's entries into rows for w, each with its cursor as the state
+// stored in the same transaction.
 func (s *source) add(w *eventsrc.Writer, b batch) error {
 	now := time.Now().Unix()
 	data := b.data
@@ -323,12 +323,10 @@ func (s *source) add(w *eventsrc.Writer, b batch) error {
 			s.src.TruncatedLines.Add(1)
 		}
 		bytes += int64(len(e.data))
-		if i < b.count-1 {
-			err = w.Add(now, vals)
-		} else {
-			err = w.AddState(now, vals, s.key, vals[colCursor].(string))
-		}
-		if err != nil {
+		// Every row carries its cursor: the writer may commit any prefix
+		// of what was added (it wakes at AppendAt rows), and the state
+		// stored must be the cursor of the last row of that prefix.
+		if err := w.AddState(now, vals, s.key, vals[colCursor].(string)); err != nil {
 			return err
 		}
 	}

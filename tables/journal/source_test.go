@@ -6,8 +6,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,4 +377,58 @@ func TestTruncation(t *testing.T) {
 		r := h.rows()[0]
 		return r["message"], r["truncated"] == "1"
 	})
+}
+
+// checkingSink checks that every transaction stores the cursor of its own
+// last row: what a restart after kill -9 resumes from.
+type checkingSink struct {
+	*eventstore.Stream
+	t      *testing.T
+	cursor int // position of the cursor column
+	mu     sync.Mutex
+	txns   int
+}
+
+func (c *checkingSink) AppendState(events []eventstore.Event, state map[string]string) (int64, error) {
+	if len(events) > 0 {
+		last := events[len(events)-1].Values[c.cursor]
+		var got []string
+		for k, v := range state {
+			if strings.HasPrefix(k, StateKeyPrefix) {
+				got = append(got, v)
+			}
+		}
+		if len(got) != 1 || got[0] != last {
+			c.t.Errorf("transaction of %d rows stores cursor %q, its last row is %q", len(events), got, last)
+		}
+		c.mu.Lock()
+		c.txns++
+		c.mu.Unlock()
+	}
+	return c.Stream.AppendState(events, state)
+}
+
+func TestCursorWithEveryTransaction(t *testing.T) {
+	h := newHarness(t)
+	h.write("system.journal", journaltest.Generate(3000, 61))
+	store, err := eventstore.Open(h.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	st, err := store.Stream(Schema(), eventstore.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &checkingSink{Stream: st, t: t, cursor: slices.IndexFunc(Schema().Columns, func(c eventstore.Column) bool { return c.Name == "cursor" })}
+	src := stats.NewRegistry().Source("journal")
+	// Reads and transactions of at most 500 entries: the writer commits
+	// whatever prefix of a read has arrived, so transactions cut across
+	// reads.
+	if err := ReadAll(context.Background(), Config{Path: h.dir, Since: Since{Kind: SinceAll}, BatchSize: 500}, sink, store, src, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st.Count() != 3000 || sink.txns < 6 {
+		t.Errorf("%d rows in %d transactions", st.Count(), sink.txns)
+	}
 }
