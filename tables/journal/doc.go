@@ -32,9 +32,10 @@
 //
 // # Position
 //
-// The cursor of the last entry of every batch is stored with the batch's
-// rows in one eventstore transaction (AppendState), under a key per
-// --journal_path: after a restart or kill -9 the source seeks to it and
+// Rows go to the event buffer through eventsrc.Writer (group commit,
+// expiry, the one truncation rule), each with its cursor as the state, so
+// every transaction stores the cursor of its own last entry with its rows
+// (eventstore AppendState), under a key per --journal_path: after a restart or kill -9 the source seeks to it and
 // continues with the next entry, with nothing lost and nothing twice. When
 // the cursor's entry no longer exists (the journal was vacuumed, or rotated
 // away), sd_journal_seek_cursor stands at the closest later entry, which is
