@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/test/awsfake"
 )
 
 // TestDaemonBadConfigFailsNamingIt: a bad config stops the daemon at
@@ -176,23 +179,7 @@ func TestDaemonDifferentialAcrossRestart(t *testing.T) {
 		if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log")}
-		stderr = &lockedBuffer{}
-		done := make(chan int, 1)
-		go func() { done <- run(args, io.Discard, stderr) }()
-		return func() {
-			if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case code := <-done:
-				if code != 0 {
-					t.Fatalf("exit code %d:\n%s", code, stderr.String())
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("daemon did not stop on SIGINT")
-			}
-		}, stderr
+		return startDaemon(t, "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log"))
 	}
 	lines := func() []string {
 		b, _ := os.ReadFile(results)
@@ -238,5 +225,71 @@ func TestDaemonDifferentialAcrossRestart(t *testing.T) {
 	if suffix(got[2]) != `"counter":0,"numerics":false,"columns":{"w":"a"},"action":"removed"}` ||
 		suffix(got[3]) != `"counter":0,"numerics":false,"columns":{"w":"c"},"action":"added"}` || len(got) != 4 {
 		t.Fatalf("after restart with new SQL:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// startDaemon runs the daemon subcommand with args in this process. stop
+// ends it with SIGINT and fails the test unless it exits 0.
+func startDaemon(t *testing.T, args ...string) (stop func(), stderr *lockedBuffer) {
+	t.Helper()
+	stderr = &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(append([]string{"daemon"}, args...), io.Discard, stderr) }()
+	return func() {
+		t.Helper()
+		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Fatalf("exit code %d:\n%s", code, stderr.String())
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("daemon did not stop on SIGINT")
+		}
+	}, stderr
+}
+
+// TestDaemonSDKLogsFollowVerbose: the AWS SDK's messages (aws_debug logs
+// every response, at debug level) go through the daemon's logger, so they
+// reach osqueryd.INFO with --verbose and stay out of it without.
+func TestDaemonSDKLogsFollowVerbose(t *testing.T) {
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_PROFILE", "AWS_REGION", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	k := awsfake.NewKinesis(t, "logs")
+	for _, verbose := range []bool{true, false} {
+		t.Run(fmt.Sprintf("verbose=%v", verbose), func(t *testing.T) {
+			dir := t.TempDir()
+			stop, stderr := startDaemon(t, fmt.Sprintf("--verbose=%v", verbose), "--disable_syslog",
+				"--database_path", filepath.Join(dir, "ev.db"), "--forwarder_queue_path", filepath.Join(dir, "q.db"),
+				"--logger_plugin", "filesystem,kinesis", "--logger_path", filepath.Join(dir, "log"),
+				"--aws_kinesis_stream", "logs", "--aws_kinesis_endpoint", k.URL(), "--aws_region", "us-east-1",
+				"--aws_access_key_id", "AKIDTEST", "--aws_secret_access_key", "secret", "--aws_debug")
+			info := filepath.Join(dir, "log", "osqueryd.INFO")
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				// The stream's DescribeStreamSummary precedes "daemon running".
+				b, _ := os.ReadFile(info)
+				if strings.Contains(string(b), "daemon running") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("osqueryd.INFO never said the daemon runs:\n%s\n%s", b, stderr.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			stop()
+			b, _ := os.ReadFile(info)
+			const sdk = `level=DEBUG msg="aws sdk" component=kinesis detail=`
+			if got := strings.Contains(string(b), sdk); got != verbose {
+				t.Errorf("SDK debug message in osqueryd.INFO: %v, want %v:\n%s", got, verbose, b)
+			}
+			if got := strings.Contains(stderr.String(), `msg="aws sdk"`); got != verbose {
+				t.Errorf("SDK debug message on stderr: %v, want %v:\n%s", got, verbose, stderr.String())
+			}
+		})
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"time"
 
-	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/stats"
 	"github.com/osquery-syslog/osquery-syslog/tables/logfile"
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
 // logfileConfig is the settings of logfile_lines.
@@ -51,44 +53,34 @@ func (c *logfileConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// openLogfile opens the logfile stream and adds logfile_lines to the tables.
-func (rt *runtime) openLogfile(ingest bool) error {
-	var limits eventstore.Limits
-	if ingest {
-		limits = eventstore.Limits{
-			MaxAge:   time.Duration(rt.cfg.LogfileEventsExpiry) * time.Second,
-			MaxCount: int64(rt.cfg.LogfileEventsMax),
-		}
-	}
-	st, err := rt.store.Stream(logfile.Schema(), limits)
+// openLogfile is logfile_lines over its buffer, filled from the files
+// --logfile_paths matches, if any.
+func openLogfile(a *app) (tablekit.Table, *source, error) {
+	st, err := a.stream(logfile.Schema(), a.cfg.LogfileEventsExpiry, a.cfg.LogfileEventsMax)
 	if err != nil {
-		return fmt.Errorf("opening logfile stream: %w", err)
+		return tablekit.Table{}, nil, err
 	}
-	rt.logfile = st
-	rt.tables = append(rt.tables, logfile.Table(st))
-	return nil
-}
-
-// startLogfile follows --logfile_paths until ctx is done.
-func (rt *runtime) startLogfile(ctx context.Context) {
-	paths := logfile.ParsePaths(rt.cfg.LogfilePaths)
+	paths := logfile.ParsePaths(a.cfg.LogfilePaths)
 	if len(paths) == 0 {
-		return
+		return logfile.Table(st), nil, nil
 	}
-	src := rt.reg.Source("logfile")
-	src.RowsBuffered.Store(rt.logfile.Count())
 	cfg := logfile.Config{
 		Paths:        paths,
-		MaxLine:      rt.cfg.LogfileMaxLine,
-		PollInterval: rt.cfg.LogfilePollInterval,
-		MaxOpen:      rt.cfg.LogfileMaxOpen,
+		MaxLine:      a.cfg.LogfileMaxLine,
+		PollInterval: a.cfg.LogfilePollInterval,
+		MaxOpen:      a.cfg.LogfileMaxOpen,
 	}
-	rt.wg.Add(1)
-	go func() {
-		defer rt.wg.Done()
-		if err := logfile.Run(ctx, cfg, rt.logfile, rt.store, src, rt.log); err != nil {
-			src.SetError(err)
-			rt.log.Error("log file ingestion stopped", "err", err)
-		}
-	}()
+	src := &source{name: "logfile", flag: "logfile_paths", stream: st,
+		setup: func(sst *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
+			// Reading the saved positions is the setup.
+			t, err := logfile.New(cfg, st, a.store, sst, log)
+			if err != nil {
+				return nil, err
+			}
+			return func(ctx context.Context) error {
+				defer t.Close()
+				return t.Run(ctx)
+			}, nil
+		}}
+	return logfile.Table(st), src, nil
 }
