@@ -87,12 +87,9 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"),
-		"--logger_path", filepath.Join(dir, "from-flag")}
-	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() { done <- run(args, &stdout, stderr) }()
+	d := startDaemon(t, "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"),
+		"--logger_path", filepath.Join(dir, "from-flag"))
+	stderr := d.stderr
 
 	results := filepath.Join(dir, "from-flag", "osqueryd.results.log")
 	deadline := time.Now().Add(15 * time.Second)
@@ -102,7 +99,7 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 			break
 		}
 		select {
-		case code := <-done:
+		case code := <-d.done:
 			t.Fatalf("daemon exited %d:\n%s", code, stderr.String())
 		default:
 		}
@@ -136,17 +133,7 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit code %d after SIGINT:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("daemon did not stop on SIGINT")
-	}
+	d.stop()
 }
 
 type lockedBuffer struct {
@@ -179,7 +166,8 @@ func TestDaemonDifferentialAcrossRestart(t *testing.T) {
 		if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return startDaemon(t, "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log"))
+		d := startDaemon(t, "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log"))
+		return d.stop, d.stderr
 	}
 	lines := func() []string {
 		b, _ := os.ReadFile(results)
@@ -228,27 +216,34 @@ func TestDaemonDifferentialAcrossRestart(t *testing.T) {
 	}
 }
 
-// startDaemon runs the daemon subcommand with args in this process. stop
-// ends it with SIGINT and fails the test unless it exits 0.
-func startDaemon(t *testing.T, args ...string) (stop func(), stderr *lockedBuffer) {
-	t.Helper()
-	stderr = &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() { done <- run(append([]string{"daemon"}, args...), io.Discard, stderr) }()
-	return func() {
-		t.Helper()
-		if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-			t.Fatal(err)
+// daemonRun is the daemon subcommand running in this process.
+type daemonRun struct {
+	t      *testing.T
+	stderr *lockedBuffer
+	done   chan int // its exit code
+}
+
+// startDaemon runs the daemon subcommand with args in this process.
+func startDaemon(t *testing.T, args ...string) *daemonRun {
+	d := &daemonRun{t: t, stderr: &lockedBuffer{}, done: make(chan int, 1)}
+	go func() { d.done <- run(append([]string{"daemon"}, args...), io.Discard, d.stderr) }()
+	return d
+}
+
+// stop ends the daemon with SIGINT and fails the test unless it exits 0.
+func (d *daemonRun) stop() {
+	d.t.Helper()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		d.t.Fatal(err)
+	}
+	select {
+	case code := <-d.done:
+		if code != 0 {
+			d.t.Fatalf("exit code %d after SIGINT:\n%s", code, d.stderr.String())
 		}
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Fatalf("exit code %d:\n%s", code, stderr.String())
-			}
-		case <-time.After(20 * time.Second):
-			t.Fatal("daemon did not stop on SIGINT")
-		}
-	}, stderr
+	case <-time.After(20 * time.Second):
+		d.t.Fatal("daemon did not stop on SIGINT")
+	}
 }
 
 // TestDaemonSDKLogsFollowVerbose: the AWS SDK's messages (aws_debug logs
@@ -263,7 +258,7 @@ func TestDaemonSDKLogsFollowVerbose(t *testing.T) {
 	for _, verbose := range []bool{true, false} {
 		t.Run(fmt.Sprintf("verbose=%v", verbose), func(t *testing.T) {
 			dir := t.TempDir()
-			stop, stderr := startDaemon(t, fmt.Sprintf("--verbose=%v", verbose), "--disable_syslog",
+			d := startDaemon(t, fmt.Sprintf("--verbose=%v", verbose), "--disable_syslog",
 				"--database_path", filepath.Join(dir, "ev.db"), "--forwarder_queue_path", filepath.Join(dir, "q.db"),
 				"--logger_plugin", "filesystem,kinesis", "--logger_path", filepath.Join(dir, "log"),
 				"--aws_kinesis_stream", "logs", "--aws_kinesis_endpoint", k.URL(), "--aws_region", "us-east-1",
@@ -277,18 +272,18 @@ func TestDaemonSDKLogsFollowVerbose(t *testing.T) {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("osqueryd.INFO never said the daemon runs:\n%s\n%s", b, stderr.String())
+					t.Fatalf("osqueryd.INFO never said the daemon runs:\n%s\n%s", b, d.stderr.String())
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			stop()
+			d.stop()
 			b, _ := os.ReadFile(info)
 			const sdk = `level=DEBUG msg="aws sdk" component=kinesis detail=`
 			if got := strings.Contains(string(b), sdk); got != verbose {
 				t.Errorf("SDK debug message in osqueryd.INFO: %v, want %v:\n%s", got, verbose, b)
 			}
-			if got := strings.Contains(stderr.String(), `msg="aws sdk"`); got != verbose {
-				t.Errorf("SDK debug message on stderr: %v, want %v:\n%s", got, verbose, stderr.String())
+			if got := strings.Contains(d.stderr.String(), `msg="aws sdk"`); got != verbose {
+				t.Errorf("SDK debug message on stderr: %v, want %v:\n%s", got, verbose, d.stderr.String())
 			}
 		})
 	}
