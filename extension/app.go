@@ -91,12 +91,11 @@ func openApp(cfg *config, log *slog.Logger, ingest bool) (*app, error) {
 	return a, nil
 }
 
-// stream opens the buffer of an evented table; its age and count limits
-// apply only in a process that ingests.
-func (a *app) stream(schema eventstore.Schema, expirySeconds, maxEvents uint64) (*eventstore.Stream, error) {
-	var limits eventstore.Limits
-	if a.ingest {
-		limits = eventstore.Limits{MaxAge: time.Duration(expirySeconds) * time.Second, MaxCount: int64(maxEvents)}
+// stream opens the buffer of an evented table; its limits (the source's
+// retention flags) apply only in a process that ingests.
+func (a *app) stream(schema eventstore.Schema, limits eventstore.Limits) (*eventstore.Stream, error) {
+	if !a.ingest {
+		limits = eventstore.Limits{}
 	}
 	st, err := a.store.Stream(schema, limits)
 	if err != nil {

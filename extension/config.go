@@ -11,7 +11,17 @@ import (
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
+	"github.com/osquery-syslog/osquery-syslog/tables/asl"
+	"github.com/osquery-syslog/osquery-syslog/tables/logfile"
+	"github.com/osquery-syslog/osquery-syslog/tables/syslog"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
+)
+
+// The sources' flags, embedded in config under these names.
+type (
+	syslogFlags   = syslog.Flags
+	aslFlags      = asl.Flags
+	logfileConfig = logfile.Flags
 )
 
 // config is every setting of the binary. Flag names follow osquery's so that
@@ -27,14 +37,10 @@ type config struct {
 	TableTimeout     int
 	TableConcurrency int
 
-	DisableSyslog        bool
-	SyslogPipePath       string
-	SyslogMaxLine        int
-	SyslogLinesPerSecond int
-	SyslogEventsExpiry   uint64
-	SyslogEventsMax      uint64
-
-	ASLStorePath string
+	// Each table's own flags (tables/*/flags.go), registered and
+	// validated through tableRegistry.
+	syslogFlags
+	aslFlags
 	logfileConfig
 
 	// Logger plugins.
@@ -69,16 +75,11 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.TableTimeout, "table_timeout", int(tablekit.DefaultTimeout/time.Second), "Seconds one table query may run (must stay below osqueryd's 300 s Thrift timeout)")
 	fs.IntVar(&c.TableConcurrency, "table_concurrency", tablekit.DefaultConcurrency, "Concurrent queries allowed per table; more fail at once")
 
-	fs.BoolVar(&c.DisableSyslog, "disable_syslog", false, "Do not read the syslog pipe (syslog_messages then serves what is buffered)")
-	fs.StringVar(&c.SyslogPipePath, "syslog_pipe_path", "/var/osquery/syslog_pipe", "Named pipe rsyslog/syslog-ng writes the osquery CSV format into")
-	fs.IntVar(&c.SyslogMaxLine, "syslog_max_line", 64<<10, "Longest syslog line kept, in bytes; longer lines are truncated and flagged")
-	fs.IntVar(&c.SyslogLinesPerSecond, "syslog_lines_per_second", 0, "Cap on syslog lines ingested per second (0 = unlimited)")
-	fs.Uint64Var(&c.SyslogEventsExpiry, "syslog_events_expiry", 2592000, "Seconds syslog rows are kept (0 = forever)")
-	fs.Uint64Var(&c.SyslogEventsMax, "syslog_events_max", 100000, "Most syslog rows kept, counted in events (0 = unlimited)")
-
-	addASLFlags(fs, c)
-
-	addLogfileFlags(fs, &c.logfileConfig)
+	for _, t := range tableRegistry {
+		if t.flags != nil {
+			t.flags(c).Register(fs)
+		}
+	}
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
 	c.AWS.Register(fs)
@@ -107,18 +108,13 @@ func (c *config) validate() error {
 	if c.TableConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--table_concurrency: must be > 0, got %d", c.TableConcurrency))
 	}
-	if !c.DisableSyslog && c.SyslogPipePath == "" {
-		errs = append(errs, errors.New("--syslog_pipe_path: must not be empty"))
-	}
-	if c.SyslogMaxLine < 256 || c.SyslogMaxLine > 64<<20 {
-		errs = append(errs, fmt.Errorf("--syslog_max_line: must be between 256 and %d bytes, got %d", 64<<20, c.SyslogMaxLine))
-	}
-	if c.SyslogLinesPerSecond < 0 {
-		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
-	}
-	errs = append(errs, c.validateASL()...)
-	if err := c.logfileConfig.validate(); err != nil {
-		errs = append(errs, err)
+	for _, t := range tableRegistry {
+		if t.flags == nil {
+			continue
+		}
+		if err := t.flags(c).Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	names, err := c.loggers()
 	if err != nil {

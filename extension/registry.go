@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
@@ -12,13 +13,24 @@ import (
 // table whose ingestion is enabled, returns the source that fills it.
 type tableOpener func(a *app) (tablekit.Table, *source, error)
 
-// tableOpeners is every table of the binary, in the order osqueryd lists
-// them. Adding a table is one line here.
-var tableOpeners = []tableOpener{
-	openSyslog,
-	openStats,
-	openASL,
-	openLogfile,
+// tableFlags are a table's own flags (tables/*/flags.go), embedded in
+// config.
+type tableFlags interface {
+	Register(fs *flag.FlagSet)
+	Validate() error
+}
+
+// tableRegistry is every table of the binary, in the order osqueryd lists
+// them, with its flags (nil: none of its own). Adding a table is one line
+// here and, for its flags, a field in config.
+var tableRegistry = []struct {
+	flags func(*config) tableFlags
+	open  tableOpener
+}{
+	{func(c *config) tableFlags { return &c.syslogFlags }, openSyslog},
+	{nil, openStats},
+	{func(c *config) tableFlags { return &c.aslFlags }, openASL},
+	{func(c *config) tableFlags { return &c.logfileConfig }, openLogfile},
 }
 
 // openTables opens every table and wraps it, the one place tables are
@@ -29,8 +41,8 @@ func (a *app) openTables() error {
 		MaxConcurrent: a.cfg.TableConcurrency,
 		Logger:        a.log.With("component", "tables"),
 	}
-	for _, open := range tableOpeners {
-		t, src, err := open(a)
+	for _, r := range tableRegistry {
+		t, src, err := r.open(a)
 		if err != nil {
 			return err
 		}

@@ -12,18 +12,14 @@ import (
 // openSyslog is syslog_messages over its buffer, filled from
 // --syslog_pipe_path unless --disable_syslog.
 func openSyslog(a *app) (tablekit.Table, *source, error) {
-	st, err := a.stream(syslog.Schema(), a.cfg.SyslogEventsExpiry, a.cfg.SyslogEventsMax)
+	st, err := a.stream(syslog.Schema(), a.cfg.syslogFlags.Limits())
 	if err != nil {
 		return tablekit.Table{}, nil, err
 	}
 	if a.cfg.DisableSyslog {
 		return syslog.Table(st), nil, nil
 	}
-	cfg := syslog.Config{
-		PipePath:       a.cfg.SyslogPipePath,
-		MaxLine:        a.cfg.SyslogMaxLine,
-		LinesPerSecond: a.cfg.SyslogLinesPerSecond,
-	}
+	cfg := a.cfg.syslogFlags.Config()
 	src := &source{name: "syslog", flag: "syslog_pipe_path", stream: st,
 		setup: func(sst *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
 			// Opening the pipe is the whole setup: its errors (permissions,
