@@ -88,7 +88,7 @@ build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable; GOOS=darwin 
 	@mkdir -p build
 	CGO_ENABLED=1 $(GO) build $(GOTAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./extension
 
-package: deps ## .deb and .rpm for PKG_ARCHES (amd64 arm64) into build/packages (nfpm, pinned in go.mod)
+package: ## .deb and .rpm for PKG_ARCHES (amd64 arm64) into build/packages (nfpm, pinned in go.mod)
 	@GO=$(GO) TAGS=$(TAGS) VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' PKG_ARCHES='$(PKG_ARCHES)' PKG_DIR='$(PKG_DIR)' scripts/package.sh
 
 package-macos: ## macOS .pkg into build/packages (on a Mac only: pkgbuild; see packaging/README.md)

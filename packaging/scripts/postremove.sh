@@ -18,6 +18,11 @@ remove | 0)
 		grep -vxF "$ext" "$autoload" >"$tmp" || true
 		cat "$tmp" >"$autoload"
 		rm -f "$tmp" "$state/autoload-added"
+		# Left empty: it was only ours (rmdir fails where osquery has files).
+		if [ ! -s "$autoload" ]; then
+			rm -f "$autoload"
+			rmdir "${autoload%/*}" 2>/dev/null || true
+		fi
 	fi
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload || true
