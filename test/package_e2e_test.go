@@ -272,6 +272,9 @@ func testDebInstallUpgradeRemove(t *testing.T, debs [2]string) {
 		t.Errorf("%s after dpkg -r: %q, want only the admin's line", pkgAutoload, got)
 	}
 	runOK(t, "dpkg", "-P", pkgName)
+	if fi, err := os.Lstat("/var/osquery/syslog_pipe"); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
+		t.Errorf("dpkg -P removed the pipe osquery shares: %v", err)
+	}
 	for _, gone := range []string{pkgState, pkgSnippet} {
 		if _, err := os.Lstat(gone); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s still there after dpkg -P (%v)", gone, err)
@@ -319,7 +322,7 @@ func guardMachine(t *testing.T) {
 			os.Remove(filepath.Dir(pkgAutoload))
 		}
 		if varErr != nil {
-			os.Remove("/var/osquery") // only if empty
+			os.RemoveAll("/var/osquery") // the pipe the package made
 		}
 	})
 }
@@ -347,6 +350,7 @@ func checkInstalled(t *testing.T, version string) {
 		{pkgShare + "/rsyslog/syslog-ng.conf", 0o644},
 		{pkgState, fs.ModeDir | 0o750},
 		{"/var/osquery", fs.ModeDir | 0o750},
+		{"/var/osquery/syslog_pipe", fs.ModeNamedPipe | 0o460},
 	}
 	for _, w := range want {
 		fi, err := os.Lstat(w.path)
@@ -358,7 +362,7 @@ func checkInstalled(t *testing.T, version string) {
 		if fi.Mode() != w.mode || st.Uid != 0 {
 			t.Errorf("%s: %v uid %d, want %v uid 0", w.path, fi.Mode(), st.Uid, w.mode)
 		}
-		if st.Gid != 0 && w.path != "/var/osquery" { // /var/osquery: group syslog where it exists
+		if st.Gid != 0 && !strings.HasPrefix(w.path, "/var/osquery") { // group syslog where it exists
 			t.Errorf("%s: gid %d, want 0", w.path, st.Gid)
 		}
 	}

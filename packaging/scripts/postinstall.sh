@@ -20,9 +20,18 @@ esac
 # pipe of the daemon unit (which may write only there and in $state). Made
 # as the binary makes it: 0750, group syslog where that group exists (the
 # group an unprivileged rsyslog writes the pipe as).
+# The pipe too, so that rsyslog finds it whenever it (re)starts: rsyslog
+# checks for the pipe only when it starts, and Debian's rsyslog restarts
+# itself when /etc/rsyslog.d changes, right after this script.
+syslog_group=
+if getent group syslog >/dev/null 2>&1; then syslog_group=syslog; fi
 if [ ! -d /var/osquery ]; then
 	mkdir -m 0750 /var/osquery
-	if getent group syslog >/dev/null 2>&1; then chgrp syslog /var/osquery; fi
+	if [ -n "$syslog_group" ]; then chgrp "$syslog_group" /var/osquery; fi
+fi
+if [ ! -e /var/osquery/syslog_pipe ]; then
+	mkfifo -m 0460 /var/osquery/syslog_pipe
+	if [ -n "$syslog_group" ]; then chgrp "$syslog_group" /var/osquery/syslog_pipe; fi
 fi
 
 # Autoload by osqueryd. Any line naming the binary counts, a commented-out
