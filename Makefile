@@ -94,7 +94,7 @@ package: ## .deb and .rpm for PKG_ARCHES (amd64 arm64) into build/packages (nfpm
 package-macos: ## macOS .pkg into build/packages (on a Mac only: pkgbuild; see packaging/README.md)
 	@GO=$(GO) TAGS=$(TAGS) VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' PKG_DIR='$(PKG_DIR)' packaging/macos/build-pkg.sh
 
-deps: ## Install what the tests need, if missing (rsyslog, tinyproxy, gcc, syslog-ng unpacked, Go modules)
+deps: ## Install what the tests and make package need, if missing (rsyslog, tinyproxy, gcc, rpm, systemd, arm64 cross gcc, syslog-ng unpacked, Go modules)
 	@scripts/deps.sh
 
 test: deps ## gofmt, go vet (linux, sqlite_vtable, darwin subset), go test -race, a short fuzz pass
