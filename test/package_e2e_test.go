@@ -206,7 +206,8 @@ func testDebInstallUpgradeRemove(t *testing.T, debs [2]string) {
 
 	// Run the installed binary as osqueryd would, with the buffer and queue
 	// where the systemd unit keeps them, and fill both.
-	flags := unitFlags(t, pkgDebUnit)
+	argv, flags := unitCommand(t, pkgDebUnit)
+	checkUnitCommand(t, argv, flags)
 	st := stateRun{
 		mgr:  osquerytest.New(t, osquerytest.Options{}),
 		pipe: filepath.Join(osquerytest.ShortTempDir(t), "syslog_pipe"),
@@ -275,7 +276,7 @@ func testDebInstallUpgradeRemove(t *testing.T, debs [2]string) {
 	if fi, err := os.Lstat("/var/osquery/syslog_pipe"); err != nil || fi.Mode()&fs.ModeNamedPipe == 0 {
 		t.Errorf("dpkg -P removed the pipe osquery shares: %v", err)
 	}
-	for _, gone := range []string{pkgState, pkgSnippet} {
+	for _, gone := range []string{pkgState, flags["logger_path"], pkgSnippet} {
 		if _, err := os.Lstat(gone); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s still there after dpkg -P (%v)", gone, err)
 		}
@@ -452,30 +453,71 @@ func checkExampleConfigs(t *testing.T) {
 	}
 }
 
-// unitFlags reads the --name value flags of the unit's ExecStart.
-func unitFlags(t *testing.T, unit string) map[string]string {
+// unitCommand reads the unit's ExecStart: the argv and its --name value
+// flags.
+func unitCommand(t *testing.T, unit string) (argv []string, flags map[string]string) {
 	t.Helper()
 	data, err := os.ReadFile(unit)
 	if err != nil {
 		t.Fatal(err)
 	}
 	joined := strings.ReplaceAll(string(data), "\\\n", " ")
-	flags := map[string]string{}
 	sc := bufio.NewScanner(strings.NewReader(joined))
 	for sc.Scan() {
-		exec, ok := strings.CutPrefix(sc.Text(), "ExecStart=")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(exec)
-		if len(f) < 2 || f[0] != pkgExt || f[1] != "daemon" {
-			t.Fatalf("ExecStart=%s, want %s daemon ...", exec, pkgExt)
-		}
-		for i := 2; i+1 < len(f); i += 2 {
-			flags[strings.TrimPrefix(f[i], "--")] = f[i+1]
+		if line, ok := strings.CutPrefix(sc.Text(), "ExecStart="); ok {
+			argv = strings.Fields(line)
 		}
 	}
-	return flags
+	if len(argv) < 2 || argv[0] != pkgExt || argv[1] != "daemon" {
+		t.Fatalf("ExecStart=%s, want %s daemon ...", strings.Join(argv, " "), pkgExt)
+	}
+	flags = map[string]string{}
+	for i := 2; i+1 < len(argv); i += 2 {
+		flags[strings.TrimPrefix(argv[i], "--")] = argv[i+1]
+	}
+	return argv, flags
+}
+
+// checkUnitCommand runs the unit's command line, with the daemon example
+// installed as the config the unit names, until it reads the pipe the
+// package made and runs the pack's schedule, and stops it as systemd would
+// (SIGTERM).
+func checkUnitCommand(t *testing.T, argv []string, flags map[string]string) {
+	t.Helper()
+	conf := flags["config_path"]
+	if _, err := os.Stat(filepath.Dir(conf)); err == nil {
+		t.Fatalf("%s exists; the test would remove it", filepath.Dir(conf))
+	}
+	if err := os.MkdirAll(filepath.Dir(conf), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(conf)) })
+	example, err := os.ReadFile(filepath.Join(pkgShare, "daemon.example.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, example, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startProcess(t, t.TempDir(), argv)
+	eventually(t, time.Minute, "the daemon running its schedule", func() error {
+		if !p.running() {
+			t.Fatalf("the unit's command exited:\n%s", p.logs())
+		}
+		logs := p.logs()
+		for _, want := range []string{"daemon running", "query=pack_syslog-security_", `msg="reading syslog pipe" path=` + flags["syslog_pipe_path"]} {
+			if !strings.Contains(logs, want) {
+				return fmt.Errorf("no %q in its log yet", want)
+			}
+		}
+		return nil
+	})
+	if logs := p.logs(); strings.Contains(logs, "level=ERROR") || strings.Contains(logs, "level=WARN") {
+		t.Errorf("the unit's command logged errors or warnings:\n%s", logs)
+	}
+	if code := p.terminate(30 * time.Second); code != 0 {
+		t.Fatalf("the unit's command: exit code %d after SIGTERM", code)
+	}
 }
 
 // stateRun runs the installed binary under the osqueryd harness with the
