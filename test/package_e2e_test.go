@@ -379,12 +379,22 @@ func checkInstalled(t *testing.T, version string) {
 }
 
 // checkUnit runs systemd-analyze verify on the installed unit (which also
-// checks that ExecStart's binary exists and is executable).
+// checks that ExecStart's binary exists and is executable) and has systemd
+// rate its hardening.
 func checkUnit(t *testing.T) {
 	t.Helper()
 	out, err := exec.Command("systemd-analyze", "verify", pkgDebUnit).CombinedOutput()
 	if err != nil || bytes.Contains(out, []byte("osquery-syslog.service")) {
 		t.Errorf("systemd-analyze verify %s: %v\n%s", pkgDebUnit, err, out)
+	}
+	// systemd's own rating of the sandbox, read from the file alone.
+	out, err = exec.Command("systemd-analyze", "security", "--offline=true", pkgDebUnit).CombinedOutput()
+	if _, level, ok := strings.Cut(string(out), "Overall exposure level for osquery-syslog.service: "); !ok || err != nil {
+		t.Errorf("systemd-analyze security --offline=true %s: %v\n%s", pkgDebUnit, err, out)
+	} else if f := strings.Fields(level); len(f) < 2 || (f[1] != "OK" && f[1] != "SAFE") {
+		t.Errorf("systemd-analyze security rates the unit %q, want OK or SAFE", strings.Join(f[:min(2, len(f))], " "))
+	} else {
+		t.Logf("systemd-analyze security: exposure %s %s", f[0], f[1])
 	}
 	unit, err := os.ReadFile(pkgDebUnit)
 	if err != nil {
