@@ -81,6 +81,10 @@ func buildPackages(t *testing.T, dir string) (deb, rpm [2]string) {
 			"VERSION="+v, "COMMIT="+pkgCommit, "BUILD_DATE="+pkgBuildDate,
 			"PKG_ARCHES="+arch, "PKG_DIR="+dir, "GO="+goBin())
 		cmd.Dir = root
+		// Not the settings of a make that runs this test (make test).
+		cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool {
+			return strings.HasPrefix(kv, "MAKEFLAGS=") || strings.HasPrefix(kv, "MFLAGS=") || strings.HasPrefix(kv, "MAKELEVEL=")
+		})
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make package VERSION=%s: %v\n%s", v, err, out)
