@@ -22,15 +22,16 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/engine"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // run is main without the process exit, for tests. It returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if versionRequested(args) {
+		printVersion(stdout)
+		return 0
+	}
 	mode := "extension"
 	if len(args) > 0 && (args[0] == "query" || args[0] == "daemon") {
 		mode, args = args[0], args[1:]

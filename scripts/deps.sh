@@ -3,7 +3,10 @@
 # is missing, so a second run is quiet and quick. Runs as root on Debian.
 #
 #   Debian packages  rsyslog (the real rsyslogd the tests and make run start),
-#                    tinyproxy (proxy tests), gcc (cgo) - apt-get update runs
+#                    tinyproxy (proxy tests), gcc (cgo), and for make package
+#                    and its test: rpm (rpm -qlp), systemd (systemd-analyze
+#                    verify), the other architecture's C cross compiler
+#                    (gcc-aarch64-linux-gnu on amd64) - apt-get update runs
 #                    once, and only when something has to be installed
 #   syslog-ng        unpacked under build/tools/syslog-ng, not installed
 #                    (Debian's syslog-ng conflicts with rsyslog); see
@@ -24,7 +27,14 @@ declare -A packages=(
 	[tinyproxy]=tinyproxy
 	[gcc]=gcc
 	[logger]=bsdutils
+	[rpm]=rpm
+	[systemd-analyze]=systemd
 )
+# make package builds amd64 and arm64: cgo needs the other one's C compiler.
+case $(uname -m) in
+x86_64) packages[aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu ;;
+aarch64) packages[x86_64-linux-gnu-gcc]=gcc-x86-64-linux-gnu ;;
+esac
 missing=()
 for cmd in "${!packages[@]}"; do
 	have "$cmd" || missing+=("${packages[$cmd]}")
