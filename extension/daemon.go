@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -21,6 +21,7 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
 	"github.com/osquery-syslog/osquery-syslog/fslog"
+	"github.com/osquery-syslog/osquery-syslog/internal/uuid"
 	"github.com/osquery-syslog/osquery-syslog/schedule"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
@@ -135,7 +136,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 		}
 		defer eng.Close()
 		sink := &daemonSink{fs: fsl}
-		for _, name := range sortedKeys(rt.forwarders) {
+		for _, name := range slices.Sorted(maps.Keys(rt.forwarders)) {
 			sink.fwd = append(sink.fwd, rt.forwarders[name])
 		}
 		sc, err = schedule.New(sched, eng, rt.store, sink, schedule.Options{
@@ -169,7 +170,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			_ = sc.Run(ctx)
 		}()
 		iv := sc.Intervals()
-		for _, name := range sortedKeys(iv) {
+		for _, name := range slices.Sorted(maps.Keys(iv)) {
 			log.Info("scheduled query", "query", name, "splayed_interval", iv[name])
 		}
 	}
@@ -288,21 +289,13 @@ func (d *daemonFlags) hostIdentifier(store *eventstore.Store) (string, error) {
 		if id := m["daemon.instance_id"]; id != "" {
 			return id, nil
 		}
-		id := newUUID()
+		id := strings.ToUpper(uuid.NewV4())
 		if err := store.PutState("daemon.instance_id", id); err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
 		return id, nil
 	}
 	return "", fmt.Errorf("--host_identifier: unknown value %q (hostname, uuid, instance, ephemeral, specified)", d.HostIdentifier)
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // daemonSink hands result lines to every logger plugin.
@@ -328,13 +321,4 @@ func (s *daemonSink) log(kind pack.Kind, line []byte) error {
 		errs = append(errs, f.Log(kind, line))
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

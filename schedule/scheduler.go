@@ -6,13 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/engine"
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -417,16 +418,11 @@ func diff(prev, cur []Row) (added, removed []Row) {
 }
 
 func rowKey(r Row) string {
-	keys := make([]string, 0, len(r))
-	for k := range r {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	b := make([]byte, 0, 128)
-	for _, k := range keys {
-		b = appendString(b, k)
+	for _, k := range slices.Sorted(maps.Keys(r)) {
+		b = jsonstr.Append(b, k, jsonstr.Rapid)
 		b = append(b, ':')
-		b = appendString(b, r[k])
+		b = jsonstr.Append(b, r[k], jsonstr.Rapid)
 		b = append(b, ',')
 	}
 	return string(b)
