@@ -258,6 +258,10 @@ func (d *daemonFlags) loggerList(list string) ([]string, error) {
 	return out, nil
 }
 
+// instanceIDKey is the event-store state key of the daemon's instance id
+// (--host_identifier=instance).
+var instanceIDKey = eventstore.NewNamespace("daemon").Key("instance_id")
+
 // hostIdentifier resolves --host_identifier as osqueryd does. uuid uses the
 // machine's DMI product UUID, else a random one kept in the event buffer;
 // instance is always that kept random one; ephemeral is new per process.
@@ -282,15 +286,15 @@ func (d *daemonFlags) hostIdentifier(store *eventstore.Store) (string, error) {
 		}
 		fallthrough
 	case "instance":
-		m, err := store.States("daemon.instance_id")
+		m, err := store.States(instanceIDKey)
 		if err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
-		if id := m["daemon.instance_id"]; id != "" {
+		if id := m[instanceIDKey]; id != "" {
 			return id, nil
 		}
 		id := strings.ToUpper(uuid.NewV4())
-		if err := store.PutState("daemon.instance_id", id); err != nil {
+		if err := store.PutState(instanceIDKey, id); err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
 		return id, nil
