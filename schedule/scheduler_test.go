@@ -4,6 +4,7 @@ package schedule
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -480,4 +481,57 @@ func TestDifferentialEscaping(t *testing.T) {
 		`{"name":"diff",`+envelope+`,"counter":0,"numerics":false,"columns":{"v":"\\x09café\\x01\\xFF®"},"action":"added"}`)
 	wantLines(t, "snapshot", snaps,
 		`{"snapshot":[{"v":"\tcafé\u0001`+"\xff"+`®"}],"action":"snapshot","name":"snap",`+envelope+`,"counter":0,"numerics":false}`)
+}
+
+// TestDifferentialAcrossUpgrade: a store the release before the state-key
+// namespace rule wrote (keys "schedule.interval.<q>", "schedule.query.<q>")
+// keeps its splayed interval, previous results and counter after upgrade.
+func TestDifferentialAcrossUpgrade(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "ev.db")
+	e := newEnv(t, db)
+	sink := &memSink{}
+	cfg := one("things", "SELECT name FROM things")
+	cfg.Queries[0].Interval = 100
+	s := e.scheduler(cfg, sink, Options{SplayPercent: 50})
+	splayed := s.Intervals()["things"]
+	e.set("a", "b")
+	if err := s.RunQuery(t.Context(), "things"); err != nil {
+		t.Fatal(err)
+	}
+	sink.take()
+	e.close()
+
+	// Give the keys the previous release's names.
+	raw, err := sql.Open("sqlite3", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`UPDATE state SET key = 'schedule.interval.things' WHERE key = 'schedule/interval/things'`,
+		`UPDATE state SET key = 'schedule.query.things' WHERE key = 'schedule/query/things'`,
+	} {
+		if r, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		} else if n, _ := r.RowsAffected(); n != 1 {
+			t.Fatalf("%s: %d rows", q, n)
+		}
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e2 := newEnv(t, db)
+	s2 := e2.scheduler(cfg, sink, Options{SplayPercent: 50})
+	if got := s2.Intervals()["things"]; got != splayed {
+		t.Fatalf("splayed interval after upgrade %d, before %d", got, splayed)
+	}
+	e2.set("b", "c")
+	if err := s2.RunQuery(t.Context(), "things"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := sink.take()
+	wantLines(t, "after upgrade", res,
+		`{"name":"things",`+envelope+`,"counter":1,"numerics":false,"columns":{"name":"a"},"action":"removed"}`,
+		`{"name":"things",`+envelope+`,"counter":1,"numerics":false,"columns":{"name":"c"},"action":"added"}`,
+	)
 }
