@@ -243,12 +243,7 @@ func (s *Scheduler) decorations(ctx context.Context) map[string]string {
 	for k, v := range s.loadDecorations {
 		out[k] = v
 	}
-	ns := make([]uint64, 0, len(s.intervalDecorations))
-	for n := range s.intervalDecorations {
-		ns = append(ns, n)
-	}
-	slices.Sort(ns)
-	for _, n := range ns {
+	for _, n := range slices.Sorted(maps.Keys(s.intervalDecorations)) {
 		for k, v := range s.intervalDecorations[n] {
 			out[k] = v
 		}
