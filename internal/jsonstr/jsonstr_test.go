@@ -25,17 +25,18 @@ var goldenSamples = []string{
 	`{"nested":"json"}`,
 }
 
-// TestGolden pins every mode byte for byte to the output of the three
-// functions it replaced (tables/asl's Boost escaping, schedule's rapidjson
-// escaping, encoding/json in forwarder/pack and extension), recorded in
-// testdata/golden.txt: every single byte and goldenSamples.
+// TestGolden pins every mode byte for byte to the output of the functions
+// it replaced (tables/asl's Boost escaping, schedule's rapidjson escaping,
+// encoding/json in forwarder/pack and extension, the journal source's
+// journalctl escaping), recorded in testdata/golden.txt: every single byte
+// and goldenSamples.
 func TestGolden(t *testing.T) {
 	f, err := os.Open("testdata/golden.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	modes := map[string]Mode{"rapid": Rapid, "boost": Boost, "std": Std}
+	modes := map[string]Mode{"rapid": Rapid, "boost": Boost, "journal": Journal, "std": Std}
 	n := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -56,34 +57,38 @@ func TestGolden(t *testing.T) {
 		if got := string(Append([]byte("prefix"), in, m)); got != "prefix"+want {
 			t.Errorf("%s %q: got %q, want %q", name, in, got, "prefix"+want)
 		}
+		if got := string(Append([]byte("prefix"), []byte(in), m)); got != "prefix"+want {
+			t.Errorf("%s []byte(%q): got %q, want %q", name, in, got, "prefix"+want)
+		}
 		n++
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := 3 * (256 + len(goldenSamples)); n != want {
+	if want := len(modes) * (256 + len(goldenSamples)); n != want {
 		t.Fatalf("golden has %d lines, want %d", n, want)
 	}
 }
 
 func TestModes(t *testing.T) {
 	tests := []struct {
-		in                string
-		rapid, boost, std string
+		in                         string
+		rapid, boost, journal, std string
 	}{
-		{"a/b", `"a/b"`, `"a\/b"`, `"a/b"`},
-		{"<&>", `"<&>"`, `"<&>"`, `"\u003c\u0026\u003e"`},
-		{"\x01\x1b", `"\u0001\u001B"`, `"\u0001\u001B"`, `"\u0001\u001b"`},
-		{"\b\f\n\r\t", `"\b\f\n\r\t"`, `"\b\f\n\r\t"`, `"\b\f\n\r\t"`},
-		{"\xff", "\"\xff\"", "\"\xff\"", `"\ufffd"`},
-		{"\u2028", "\"\u2028\"", "\"\u2028\"", `"\u2028"`},
-		{"q\"b\\", `"q\"b\\"`, `"q\"b\\"`, `"q\"b\\"`},
+		{"a/b", `"a/b"`, `"a\/b"`, `"a/b"`, `"a/b"`},
+		{"<&>", `"<&>"`, `"<&>"`, `"<&>"`, `"\u003c\u0026\u003e"`},
+		{"\x01\x1b", `"\u0001\u001B"`, `"\u0001\u001B"`, `"\u0001\u001b"`, `"\u0001\u001b"`},
+		{"\b\f\n\r\t", `"\b\f\n\r\t"`, `"\b\f\n\r\t"`, `"\u0008\u000c\n\r\t"`, `"\b\f\n\r\t"`},
+		{"\x7f", "\"\x7f\"", "\"\x7f\"", `"\u007f"`, "\"\x7f\""},
+		{"\xff", "\"\xff\"", "\"\xff\"", "\"\xff\"", `"\ufffd"`},
+		{"\u2028", "\"\u2028\"", "\"\u2028\"", "\"\u2028\"", `"\u2028"`},
+		{"q\"b\\", `"q\"b\\"`, `"q\"b\\"`, `"q\"b\\"`, `"q\"b\\"`},
 	}
 	for _, tt := range tests {
 		for _, c := range []struct {
 			m    Mode
 			want string
-		}{{Rapid, tt.rapid}, {Boost, tt.boost}, {Std, tt.std}} {
+		}{{Rapid, tt.rapid}, {Boost, tt.boost}, {Journal, tt.journal}, {Std, tt.std}} {
 			if got := string(Append(nil, tt.in, c.m)); got != c.want {
 				t.Errorf("mode %d, %q: got %s, want %s", c.m, tt.in, got, c.want)
 			}
