@@ -29,6 +29,7 @@ TEST_TIMEOUT ?= 20m
 FUZZ_TARGETS := \
 	./tables/syslog:FuzzParseLine \
 	./tables/logfile:FuzzSplit \
+	./tables/eventsrc:FuzzTruncate \
 	./forwarder/pack:FuzzSplit \
 	./forwarder/pack:FuzzKPL \
 	./forwarder/pack:FuzzValid \

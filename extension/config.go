@@ -5,12 +5,23 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
+	"github.com/osquery-syslog/osquery-syslog/tables/asl"
+	"github.com/osquery-syslog/osquery-syslog/tables/logfile"
+	"github.com/osquery-syslog/osquery-syslog/tables/syslog"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
+)
+
+// The sources' flags, embedded in config under these names.
+type (
+	syslogFlags   = syslog.Flags
+	aslFlags      = asl.Flags
+	logfileConfig = logfile.Flags
 )
 
 // config is every setting of the binary. Flag names follow osquery's so that
@@ -26,14 +37,10 @@ type config struct {
 	TableTimeout     int
 	TableConcurrency int
 
-	DisableSyslog        bool
-	SyslogPipePath       string
-	SyslogMaxLine        int
-	SyslogLinesPerSecond int
-	SyslogEventsExpiry   uint64
-	SyslogEventsMax      uint64
-
-	ASLStorePath string
+	// Each table's own flags (tables/*/flags.go), registered and
+	// validated through tableRegistry.
+	syslogFlags
+	aslFlags
 	logfileConfig
 
 	// Logger plugins.
@@ -42,6 +49,8 @@ type config struct {
 	AWS                awsconf.Flags
 
 	JSON bool // query subcommand output
+
+	daemon bool // the daemon subcommand: it runs more loggers (see loggers)
 }
 
 // launchFlags are set by osqueryd on the command line and never taken from
@@ -66,16 +75,11 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.TableTimeout, "table_timeout", int(tablekit.DefaultTimeout/time.Second), "Seconds one table query may run (must stay below osqueryd's 300 s Thrift timeout)")
 	fs.IntVar(&c.TableConcurrency, "table_concurrency", tablekit.DefaultConcurrency, "Concurrent queries allowed per table; more fail at once")
 
-	fs.BoolVar(&c.DisableSyslog, "disable_syslog", false, "Do not read the syslog pipe (syslog_messages then serves what is buffered)")
-	fs.StringVar(&c.SyslogPipePath, "syslog_pipe_path", "/var/osquery/syslog_pipe", "Named pipe rsyslog/syslog-ng writes the osquery CSV format into")
-	fs.IntVar(&c.SyslogMaxLine, "syslog_max_line", 64<<10, "Longest syslog line kept, in bytes; longer lines are truncated and flagged")
-	fs.IntVar(&c.SyslogLinesPerSecond, "syslog_lines_per_second", 0, "Cap on syslog lines ingested per second (0 = unlimited)")
-	fs.Uint64Var(&c.SyslogEventsExpiry, "syslog_events_expiry", 2592000, "Seconds syslog rows are kept (0 = forever)")
-	fs.Uint64Var(&c.SyslogEventsMax, "syslog_events_max", 100000, "Most syslog rows kept, counted in events (0 = unlimited)")
-
-	addASLFlags(fs, c)
-
-	addLogfileFlags(fs, &c.logfileConfig)
+	for _, t := range tableRegistry {
+		if t.flags != nil {
+			t.flags(c).Register(fs)
+		}
+	}
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
 	c.AWS.Register(fs)
@@ -104,22 +108,20 @@ func (c *config) validate() error {
 	if c.TableConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--table_concurrency: must be > 0, got %d", c.TableConcurrency))
 	}
-	if !c.DisableSyslog && c.SyslogPipePath == "" {
-		errs = append(errs, errors.New("--syslog_pipe_path: must not be empty"))
+	for _, t := range tableRegistry {
+		if t.flags == nil {
+			continue
+		}
+		if err := t.flags(c).Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if c.SyslogMaxLine < 256 || c.SyslogMaxLine > 64<<20 {
-		errs = append(errs, fmt.Errorf("--syslog_max_line: must be between 256 and %d bytes, got %d", 64<<20, c.SyslogMaxLine))
-	}
-	if c.SyslogLinesPerSecond < 0 {
-		errs = append(errs, fmt.Errorf("--syslog_lines_per_second: must be >= 0, got %d", c.SyslogLinesPerSecond))
-	}
-	errs = append(errs, c.validateASL()...)
-	if err := c.logfileConfig.validate(); err != nil {
+	names, err := c.loggers()
+	if err != nil {
 		errs = append(errs, err)
 	}
-	for _, svc := range c.loggers() {
+	for _, svc := range names {
 		if svc != awsconf.Kinesis && svc != awsconf.Firehose {
-			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (this extension provides kinesis and firehose)", svc))
 			continue
 		}
 		if err := c.AWS.Validate(svc); err != nil {
@@ -129,25 +131,37 @@ func (c *config) validate() error {
 	return errors.Join(errs...)
 }
 
-// loggers returns the logger plugins to run: those named in logger_plugin
-// (osqueryd's own plugins such as filesystem are skipped) and those whose
-// stream is configured.
-func (c *config) loggers() []string {
+// osqueryLoggers are osqueryd's built-in logger plugins: osqueryd runs them
+// itself, so the extension skips them in --logger_plugin.
+var osqueryLoggers = []string{"filesystem", "tls", "syslog", "stdout", "aws_kinesis", "aws_firehose", "kafka_producer", "windows_event_log"}
+
+// loggers parses --logger_plugin, the one place it is parsed: the logger
+// plugins this process runs, in order, those named first, then those whose
+// stream flag is set. The extension runs kinesis and firehose and skips
+// osqueryd's own loggers; the daemon runs filesystem, kinesis and firehose.
+// Any other name is an error naming the flag.
+func (c *config) loggers() ([]string, error) {
+	provided := []string{awsconf.Kinesis, awsconf.Firehose}
+	what := "this extension provides kinesis and firehose"
+	if c.daemon {
+		provided = daemonLoggers
+		what = "the daemon provides " + strings.Join(daemonLoggers, ", ")
+	}
 	var out []string
-	seen := map[string]bool{}
+	var errs []error
 	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	for _, p := range strings.Split(c.LoggerPlugin, ",") {
-		p = strings.TrimSpace(p)
-		switch p {
-		case "", "filesystem", "tls", "syslog", "stdout", "aws_kinesis", "aws_firehose", "kafka_producer", "windows_event_log":
-			// osqueryd's built-in loggers: not ours to run.
-		default:
+		switch p = strings.TrimSpace(p); {
+		case p == "":
+		case slices.Contains(provided, p):
 			add(p)
+		case !c.daemon && slices.Contains(osqueryLoggers, p):
+		default:
+			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (%s)", p, what))
 		}
 	}
 	if c.AWS.KinesisStream != "" {
@@ -156,7 +170,7 @@ func (c *config) loggers() []string {
 	if c.AWS.FirehoseStream != "" {
 		add(awsconf.Firehose)
 	}
-	return out
+	return out, errors.Join(errs...)
 }
 
 // option is one entry of osqueryd's options() answer.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"flag"
@@ -23,7 +22,6 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/fslog"
 	"github.com/osquery-syslog/osquery-syslog/internal/uuid"
 	"github.com/osquery-syslog/osquery-syslog/schedule"
-	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
 // daemonFlags are the flags of the daemon subcommand only. Names and
@@ -62,8 +60,9 @@ func addDaemonFlags(fs *flag.FlagSet) *daemonFlags {
 }
 
 // runDaemon is standalone mode: ingestion, the schedule of --config_path
-// and the logger plugins, without osqueryd.
-func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, stderr io.Writer) int {
+// and the logger plugins, without osqueryd. level is the level of log, which
+// osqueryd.INFO gets too.
+func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, level slog.Level, stderr io.Writer) int {
 	fail := func(code int, err error) int {
 		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
 		return code
@@ -75,11 +74,8 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 	if err != nil {
 		return fail(2, err)
 	}
-	loggers, err := d.loggerList(cfg.LoggerPlugin)
-	if err != nil {
-		return fail(2, err)
-	}
-	if sched != nil && len(loggers) == 0 && len(cfg.loggers()) == 0 {
+	loggers, _ := cfg.loggers() // validated by loadDaemonConfig and run
+	if sched != nil && len(loggers) == 0 {
 		// osqueryd's default logger.
 		loggers = []string{"filesystem"}
 		log.Info("no --logger_plugin; using filesystem", "logger_path", d.LoggerPath)
@@ -91,77 +87,62 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			return fail(2, fmt.Errorf("--logger_path %s: %w", d.LoggerPath, err))
 		}
 		defer fsl.Close()
-		level := slog.LevelInfo
-		if cfg.Verbose {
-			level = slog.LevelDebug
-		}
 		log = slog.New(fslog.Tee(log.Handler(), fsl.StatusHandler(level)))
 	}
 
-	rt, err := openRuntime(cfg, log, true)
+	a, err := openApp(cfg, log, true)
 	if err != nil {
 		return fail(1, err)
 	}
-	srcCtx, stopSources := context.WithCancel(context.Background())
-	defer stopSources()
-	closeAll := func() {
-		stopSources()
-		if err := rt.close(); err != nil {
+	closeApp := func() {
+		if err := a.close(); err != nil {
 			log.Warn("closing event buffer", "err", err)
 		}
 	}
+	defer closeApp()
 	// The host identifier is also the loggers' default partition key, as
 	// in osquery.
-	host, err := d.hostIdentifier(rt.store)
+	host, err := d.hostIdentifier(a.store)
 	if err != nil {
-		closeAll()
 		return fail(2, err)
 	}
-	rt.hostID = host
-	if err := rt.openLoggers(ctx); err != nil {
-		closeAll()
+	if err := a.openLoggers(ctx, loggers, host); err != nil {
 		return fail(2, err)
 	}
 
 	var sc *schedule.Scheduler
-	var eng *engine.Engine
 	if sched != nil {
-		var tables []tablekit.Table
-		for _, t := range rt.tables {
-			tables = append(tables, tablekit.Wrap(t, rt.tableOptions()))
-		}
-		if eng, err = engine.New(tables); err != nil {
-			closeAll()
+		eng, err := engine.New(a.tables)
+		if err != nil {
 			return fail(1, err)
 		}
 		defer eng.Close()
 		sink := &daemonSink{fs: fsl}
-		for _, name := range slices.Sorted(maps.Keys(rt.forwarders)) {
-			sink.fwd = append(sink.fwd, rt.forwarders[name])
+		for _, name := range slices.Sorted(maps.Keys(a.forwarders)) {
+			sink.fwd = append(sink.fwd, a.forwarders[name])
 		}
-		sc, err = schedule.New(sched, eng, rt.store, sink, schedule.Options{
+		// Status lines carry the scheduler's own attributes only.
+		schedLog := slog.New(fslog.Tee(log.With("component", "schedule").Handler(), &statusHandler{host: host, fwd: sink.fwd}))
+		sc, err = schedule.New(sched, eng, a.store, sink, schedule.Options{
 			Host:                host,
 			Epoch:               d.Epoch,
 			SplayPercent:        d.SplayPercent,
 			BatchFormat:         !d.LoggerEventType,
 			SnapshotEventType:   d.LoggerSnapshotEventType,
 			DecorationsTopLevel: d.DecorationsTopLevel,
-			Log:                 slog.New(fslog.Tee(log.Handler(), &statusHandler{host: host, fwd: sink.fwd})),
+			Log:                 schedLog,
 		})
 		if err == nil {
 			err = sc.Check(ctx)
 		}
 		if err != nil {
-			closeAll()
 			return fail(2, fmt.Errorf("--config_path %s: %w", d.ConfigPath, err))
 		}
 	}
 
-	if err := rt.startSources(srcCtx, false); err != nil {
-		closeAll()
+	if err := a.start(failSetup); err != nil {
 		return fail(1, err)
 	}
-	rt.startLoggers(srcCtx)
 	var wg sync.WaitGroup
 	if sc != nil {
 		wg.Add(1)
@@ -179,7 +160,6 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 	<-ctx.Done()
 	log.Info("daemon stopping")
 	wg.Wait()
-	closeAll()
 	return 0
 }
 
@@ -240,22 +220,6 @@ func loadDaemonConfig(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.L
 		return nil, fmt.Errorf("--config_path %s: %w", d.ConfigPath, err)
 	}
 	return sc, nil
-}
-
-// loggerList checks --logger_plugin for the daemon.
-func (d *daemonFlags) loggerList(list string) ([]string, error) {
-	var out []string
-	for _, p := range strings.Split(list, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" || slices.Contains(out, p) {
-			continue
-		}
-		if !slices.Contains(daemonLoggers, p) {
-			return nil, fmt.Errorf("--logger_plugin: unknown logger %q (the daemon provides %s)", p, strings.Join(daemonLoggers, ", "))
-		}
-		out = append(out, p)
-	}
-	return out, nil
 }
 
 // instanceIDKey is the event-store state key of the daemon's instance id

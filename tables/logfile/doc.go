@@ -32,8 +32,12 @@
 //     a new file, read from 0.
 //   - unfinished last line: not stored (and the position stays before it)
 //     until its newline arrives; CRLF endings lose the CR.
-//   - long lines: the first MaxLine bytes are stored, flagged truncated, and
-//     the rest of the line is skipped (the skip survives restarts).
+//   - long lines: the first MaxLine bytes are stored (less a UTF-8
+//     character the cut would split: eventsrc.Truncate), flagged truncated,
+//     and the rest of the line is skipped (the skip survives restarts).
+//
+// Rows and positions are stored through eventsrc.Batch, one transaction
+// per step (or per BatchSize lines).
 //
 // Change detection uses inotify on the patterns' directories where
 // available, with a full scan every RescanInterval as a safety net, and

@@ -8,6 +8,7 @@ import (
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
 	"github.com/osquery-syslog/osquery-syslog/stats"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
 
 // Run follows cfg.Paths into st until ctx is done, resuming from the
@@ -78,11 +79,7 @@ func (t *Tailer) Run(ctx context.Context) error {
 		if t.now().Sub(t.lastExpire) >= t.cfg.ExpireInterval {
 			t.lastExpire = t.now()
 			t.prune()
-			n, err := t.sink.Expire(t.lastExpire)
-			if err == nil {
-				t.src.RowsExpired.Add(n)
-				t.src.RowsBuffered.Store(t.sink.Count())
-			} else if !errors.Is(err, eventstore.ErrClosed) {
+			if err := eventsrc.Expire(t.sink, t.src, t.lastExpire); err != nil && !errors.Is(err, eventstore.ErrClosed) {
 				t.fail("expire", "", err)
 			}
 		}

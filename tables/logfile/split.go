@@ -1,6 +1,10 @@
 package logfile
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
+)
 
 // splitter cuts file bytes into complete lines.
 //
@@ -9,7 +13,8 @@ import "bytes"
 // not consumed, so the caller reads them again once the writer has finished
 // the line (or emits them with flush when the file is abandoned).
 //
-// A line longer than max bytes is emitted as its first max bytes, flagged
+// A line longer than max bytes is emitted as its first max bytes (less an
+// incomplete UTF-8 character at the cut: eventsrc.Truncate), flagged
 // truncated, as soon as more than max+1 bytes without a newline are
 // available (max+1: the byte after max could be the '\r' of a CRLF); the rest
 // of it, up to and including its '\n', is then skipped. skipping carries that
@@ -42,7 +47,7 @@ func (s *splitter) next(data []byte) (l line, start, consumed int, ok bool) {
 	if i < 0 {
 		if len(rest) > s.max+1 {
 			s.skipping = true
-			return line{text: rest[:s.max], truncated: true}, consumed, consumed + s.max, true
+			return cutLine(rest, s.max), consumed, consumed + s.max, true
 		}
 		return line{}, 0, consumed, false
 	}
@@ -50,10 +55,7 @@ func (s *splitter) next(data []byte) (l line, start, consumed int, ok bool) {
 	if n := len(text); n > 0 && text[n-1] == '\r' {
 		text = text[:n-1]
 	}
-	l = line{text: text}
-	if len(text) > s.max {
-		l = line{text: text[:s.max], truncated: true}
-	}
+	l = cutLine(text, s.max)
 	return l, consumed, consumed + i + 1, true
 }
 
@@ -71,9 +73,12 @@ func (s *splitter) flush(data []byte) (l line, consumed int, ok bool) {
 	if n := len(text); text[n-1] == '\r' {
 		text = text[:n-1]
 	}
-	l = line{text: text}
-	if len(text) > s.max {
-		l = line{text: text[:s.max], truncated: true}
-	}
+	l = cutLine(text, s.max)
 	return l, len(data), true
+}
+
+// cutLine is text as a line of at most max bytes.
+func cutLine(text []byte, max int) line {
+	text, truncated := eventsrc.Truncate(text, max)
+	return line{text: text, truncated: truncated}
 }

@@ -5,24 +5,33 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
 
 // refSplit is the obvious definition of the lines of data: split at '\n',
-// drop one '\r' before it, cut at max bytes. An unterminated tail is a line
-// only once it is longer than max+1 bytes (then it is surely too long).
+// drop one '\r' before it, cut at max bytes by the one truncation rule
+// (eventsrc.Truncate: never inside a UTF-8 character). An unterminated tail
+// is a line only once it is longer than max+1 bytes (then it is surely too
+// long).
 func refSplit(data []byte, max int) []line {
 	var out []line
+	cut := func(b []byte) line {
+		b, _ = eventsrc.Truncate(b, max)
+		return line{text: b, truncated: true}
+	}
 	for {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
 			if len(data) > max+1 {
-				out = append(out, line{text: data[:max], truncated: true})
+				out = append(out, cut(data))
 			}
 			return out
 		}
 		text := bytes.TrimSuffix(data[:i], []byte("\r"))
 		if len(text) > max {
-			out = append(out, line{text: text[:max], truncated: true})
+			out = append(out, cut(text))
 		} else {
 			out = append(out, line{text: text})
 		}
@@ -99,7 +108,8 @@ func TestFlush(t *testing.T) {
 }
 
 // FuzzSplit checks that lines do not depend on how the file grew between
-// reads, and match the reference definition.
+// reads, match the reference definition, and are valid UTF-8 when the file
+// is.
 func FuzzSplit(f *testing.F) {
 	f.Add([]byte("a\nb\r\nc"), uint8(4), uint8(1))
 	f.Add([]byte("long line here\nx\n"), uint8(3), uint8(2))
@@ -115,6 +125,9 @@ func FuzzSplit(f *testing.F) {
 		for _, l := range refSplit(data, m) {
 			if len(l.text) > m || bytes.IndexByte(l.text, '\n') >= 0 {
 				t.Fatalf("bad line %q", l.text)
+			}
+			if utf8.Valid(data) && !utf8.Valid(l.text) {
+				t.Fatalf("line %q of valid UTF-8 is not valid UTF-8", l.text)
 			}
 		}
 	})

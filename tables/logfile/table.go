@@ -4,6 +4,7 @@ import (
 	"github.com/osquery/osquery-go/plugin/table"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -51,7 +52,7 @@ func Columns() []table.ColumnDefinition {
 		table.BigIntColumn("offset", table.ColumnDescription("Byte offset of the line's start in its file generation")),
 		table.BigIntColumn("inode", table.ColumnDescription("Inode of the file generation the line was read from")),
 		table.IntegerColumn("truncated", table.ColumnDescription("1 if the line was longer than --logfile_max_line and was cut to that many bytes, else 0")),
-		table.BigIntColumn("eid", table.HiddenColumn(), table.AdditionalColumn(), table.ColumnDescription("Event id: increases with every stored line, never reused")),
+		eventsrc.EIDColumn(),
 	}
 }
 

@@ -3,11 +3,9 @@ package syslog
 import (
 	"bytes"
 	"io"
-	"unicode/utf8"
-)
 
-// DefaultMaxLine is the longest line kept whole, in bytes, newline excluded.
-const DefaultMaxLine = 64 << 10
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
+)
 
 // minReadBuffer is the reader's smallest buffer: one read can take a full
 // 1 MiB pipe buffer, so a burst is drained in few system calls.
@@ -52,10 +50,10 @@ type LineReader struct {
 }
 
 // NewLineReader returns a reader of lines of at most maxLine bytes
-// (DefaultMaxLine if maxLine <= 0) from r, with a buffer of at least 1 MiB.
+// (eventsrc.DefaultMaxLine if maxLine <= 0) from r, with a buffer of at least 1 MiB.
 func NewLineReader(r io.Reader, maxLine int) *LineReader {
 	if maxLine <= 0 {
-		maxLine = DefaultMaxLine
+		maxLine = eventsrc.DefaultMaxLine
 	}
 	return newLineReaderSize(r, maxLine, max(minReadBuffer, maxLine+64<<10))
 }
@@ -84,7 +82,7 @@ func (lr *LineReader) Next() (Line, error) {
 				continue // the tail of a truncated line, or an empty line
 			}
 			if len(data) > lr.max {
-				return Line{Data: cut(data, lr.max), Truncated: true}, nil
+				return truncated(data, lr.max), nil
 			}
 			return Line{Data: data}, nil
 		}
@@ -96,7 +94,7 @@ func (lr *LineReader) Next() (Line, error) {
 			// and skip the rest when it comes.
 			data := lr.buf[lr.start:lr.end]
 			lr.start, lr.skip = lr.end, true
-			return Line{Data: cut(data, lr.max), Truncated: true}, nil
+			return truncated(data, lr.max), nil
 		}
 		if lr.err != nil {
 			err := lr.err
@@ -147,22 +145,9 @@ func isSticky(err error) bool {
 	return true
 }
 
-// cut returns the first n bytes of b (len(b) > n), less a trailing
-// incomplete UTF-8 sequence, so that truncation never makes a valid UTF-8
-// line invalid. Bytes that are not UTF-8 anyway are cut at n.
-func cut(b []byte, n int) []byte {
-	b = b[:n]
-	for k := 1; k <= utf8.UTFMax-1 && k <= len(b); k++ {
-		c := b[len(b)-k]
-		if c < utf8.RuneSelf {
-			break // ASCII: nothing incomplete
-		}
-		if utf8.RuneStart(c) {
-			if !utf8.FullRune(b[len(b)-k:]) {
-				return b[:len(b)-k]
-			}
-			break
-		}
-	}
-	return b
+// truncated is the line data cut to max bytes by the one truncation rule
+// (eventsrc.Truncate: never inside a UTF-8 character), flagged.
+func truncated(data []byte, max int) Line {
+	data, _ = eventsrc.Truncate(data, max)
+	return Line{Data: data, Truncated: true}
 }

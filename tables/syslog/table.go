@@ -4,6 +4,7 @@ import (
 	"github.com/osquery/osquery-go/plugin/table"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -71,7 +72,7 @@ func Columns() []table.ColumnDefinition {
 		table.TextColumn("message", table.ColumnDescription("The message text")),
 		table.BigIntColumn("event_time", table.ColumnDescription("datetime as unix seconds, honouring its UTC offset; the ingestion time if it does not parse")),
 		table.IntegerColumn("truncated", table.ColumnDescription("1 if the line was longer than --syslog_max_line and was cut to that many bytes, else 0")),
-		table.BigIntColumn("eid", table.HiddenColumn(), table.AdditionalColumn(), table.ColumnDescription("Event id: increases with every stored line, never reused")),
+		eventsrc.EIDColumn(),
 	}
 }
 
