@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -20,6 +20,7 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
 	"github.com/osquery-syslog/osquery-syslog/fslog"
+	"github.com/osquery-syslog/osquery-syslog/internal/uuid"
 	"github.com/osquery-syslog/osquery-syslog/schedule"
 )
 
@@ -117,7 +118,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 		}
 		defer eng.Close()
 		sink := &daemonSink{fs: fsl}
-		for _, name := range sortedKeys(a.forwarders) {
+		for _, name := range slices.Sorted(maps.Keys(a.forwarders)) {
 			sink.fwd = append(sink.fwd, a.forwarders[name])
 		}
 		// Status lines carry the scheduler's own attributes only.
@@ -150,7 +151,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			_ = sc.Run(ctx)
 		}()
 		iv := sc.Intervals()
-		for _, name := range sortedKeys(iv) {
+		for _, name := range slices.Sorted(maps.Keys(iv)) {
 			log.Info("scheduled query", "query", name, "splayed_interval", iv[name])
 		}
 	}
@@ -221,6 +222,10 @@ func loadDaemonConfig(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.L
 	return sc, nil
 }
 
+// instanceIDKey is the event-store state key of the daemon's instance id
+// (--host_identifier=instance).
+var instanceIDKey = eventstore.NewNamespace("daemon").Key("instance_id")
+
 // hostIdentifier resolves --host_identifier as osqueryd does. uuid uses the
 // machine's DMI product UUID, else a random one kept in the event buffer;
 // instance is always that kept random one; ephemeral is new per process.
@@ -245,28 +250,20 @@ func (d *daemonFlags) hostIdentifier(store *eventstore.Store) (string, error) {
 		}
 		fallthrough
 	case "instance":
-		m, err := store.States("daemon.instance_id")
+		m, err := store.States(instanceIDKey)
 		if err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
-		if id := m["daemon.instance_id"]; id != "" {
+		if id := m[instanceIDKey]; id != "" {
 			return id, nil
 		}
-		id := newUUID()
-		if err := store.PutState("daemon.instance_id", id); err != nil {
+		id := strings.ToUpper(uuid.NewV4())
+		if err := store.PutState(instanceIDKey, id); err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
 		return id, nil
 	}
 	return "", fmt.Errorf("--host_identifier: unknown value %q (hostname, uuid, instance, ephemeral, specified)", d.HostIdentifier)
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // daemonSink hands result lines to every logger plugin.
@@ -292,13 +289,4 @@ func (s *daemonSink) log(kind pack.Kind, line []byte) error {
 		errs = append(errs, f.Log(kind, line))
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

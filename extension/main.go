@@ -1,6 +1,7 @@
-// Command osquery-syslog.ext is an osquery extension serving syslog (and,
-// later, other logs) as tables, and a standalone daemon and query tool over
-// the same tables.
+// Command osquery-syslog.ext is an osquery extension serving the host's logs
+// as tables (syslog, followed log files, macOS ASL stores, and its own
+// counters) and osquery's kinesis and firehose logger plugins, and a
+// standalone daemon and query tool over the same tables.
 package main
 
 import (

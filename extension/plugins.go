@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	osquery "github.com/osquery/osquery-go"
 	"github.com/osquery/osquery-go/plugin/logger"
@@ -18,7 +20,7 @@ func (a *app) plugins() []osquery.OsqueryPlugin {
 	for _, t := range a.tables {
 		out = append(out, table.NewPlugin(t.Name, t.Columns, t.Generate, table.WithDescription(t.Description)))
 	}
-	for _, name := range sortedKeys(a.forwarders) {
+	for _, name := range slices.Sorted(maps.Keys(a.forwarders)) {
 		out = append(out, loggerPlugin(name, a.forwarders[name]))
 	}
 	return out
