@@ -18,8 +18,20 @@ TAGS := sqlite_vtable
 GOTAGS := -tags $(TAGS)
 
 BIN := build/osquery-syslog.ext
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+# Stamped into the binary (--version; the version the extension registers
+# with osqueryd) and the packages' version. Evaluated once per make run.
+VERSION ?= $(shell scripts/version.sh)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
+VERSION := $(VERSION)
+COMMIT := $(COMMIT)
+BUILD_DATE := $(BUILD_DATE)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(BUILD_DATE)
+
+# make package: architectures (cgo needs a C cross compiler for each one but
+# the host's; make deps installs gcc-aarch64-linux-gnu) and output folder.
+PKG_ARCHES ?= amd64 arm64
+PKG_DIR ?= build/packages
 
 # go test -timeout for the whole suite (real rsyslog, SQLite, race detector).
 TEST_TIMEOUT ?= 20m
@@ -64,13 +76,26 @@ DARWIN_PKGS ?= ./stats/... ./forwarder/awsconf/... ./forwarder/pack/... ./forwar
 # test data.
 GOFILES = $(shell find . \( -path ./build -o -path ./var -o -path ./.git -o -name node_modules -o -name testdata \) -prune -o -name '*.go' -print)
 
-.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench faults run clean help
+.PHONY: build deps test vet fmt-check unit-test fuzz-short fuzz bench faults run clean help package package-macos
 
-build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable)
+build: ## Build build/osquery-syslog.ext (cgo, -tags sqlite_vtable; GOOS=darwin needs a macOS C toolchain)
+	@if [[ "$$($(GO) env GOOS)" == darwin && "$$($(GO) env GOHOSTOS)" != darwin && -z "$${CC:-}" ]]; then \
+		echo "build: GOOS=darwin needs cgo with a macOS C toolchain (go-sqlite3 and the engine are C): clang"; \
+		echo "       with the macOS SDK (headers and libSystem stubs from Xcode or its Command Line Tools)."; \
+		echo "       Run make build on a Mac, or give CC a cross clang with that SDK (e.g. osxcross's"; \
+		echo "       o64-clang / oa64-clang). Debian has clang but not the SDK; make vet checks darwin."; \
+		exit 1; \
+	fi
 	@mkdir -p build
 	CGO_ENABLED=1 $(GO) build $(GOTAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./extension
 
-deps: ## Install what the tests need, if missing (rsyslog, tinyproxy, gcc, systemd-journal-remote, syslog-ng unpacked, Go modules)
+package: ## .deb and .rpm for PKG_ARCHES (amd64 arm64) into build/packages (nfpm, pinned in go.mod)
+	@GO=$(GO) TAGS=$(TAGS) VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' PKG_ARCHES='$(PKG_ARCHES)' PKG_DIR='$(PKG_DIR)' scripts/package.sh
+
+package-macos: ## macOS .pkg into build/packages (on a Mac only: pkgbuild; see packaging/README.md)
+	@GO=$(GO) TAGS=$(TAGS) VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' PKG_DIR='$(PKG_DIR)' packaging/macos/build-pkg.sh
+
+deps: ## Install what the tests and make package need, if missing (rsyslog, tinyproxy, gcc, rpm, systemd, systemd-journal-remote, arm64 cross gcc, syslog-ng unpacked, Go modules)
 	@scripts/deps.sh
 
 test: deps ## gofmt, go vet (linux, sqlite_vtable, darwin subset), go test -race, a short fuzz pass
@@ -134,4 +159,4 @@ clean: ## Remove build/ (binary, unpacked syslog-ng) and var/ (make run's state)
 	rm -rf build var
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'

@@ -318,7 +318,7 @@ func TestJoin(t *testing.T) {
 func TestCoercion(t *testing.T) {
 	tests := []struct {
 		name     string
-		col      string // column name = its type in coerceTable
+		col      string // column name = its type in the "coerce" table below
 		value    *string
 		wantType string
 		want     string

@@ -3,7 +3,7 @@
 /*
  * The C half of the engine's virtual table module. Row iteration (xNext,
  * xEof, xRowid) stays in C; planning, filtering and column values call into
- * Go (see vtab.go).
+ * Go (see sqlite.go).
  *
  * Unlike go-sqlite3's own Module API, which sets aConstraintUsage[].omit for
  * every constraint it passes, this module never sets omit, so SQLite re-checks

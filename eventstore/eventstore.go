@@ -2,6 +2,25 @@
 // one SQLite database (WAL) holding one table per stream, appended to in
 // batches, expired by age and count, and queried by time, eid and indexed
 // columns.
+//
+// # State
+//
+// Beside the streams, the store keeps small key/values (PutState, States,
+// PruneStates, and Stream.AppendState, which stores them atomically with
+// rows). Every key follows one rule: "<namespace>/<name>", where namespace
+// is registered by its owner with NewNamespace (once, at package level) and
+// name is non-empty and may hold further '/'. Writes of any other key fail.
+// The owners and their names:
+//
+//	logfile/<dev>:<ino>/<path>   tables/logfile: a followed file's position
+//	stats/<source>               tables/statstable: a source's last snapshot
+//	schedule/interval/<query>    schedule: a query's splayed interval
+//	schedule/query/<query>       schedule: a query's previous results and cursor
+//	daemon/instance_id           extension: the daemon's instance id
+//
+// Releases before the rule wrote "daemon.instance_id",
+// "schedule.interval.<query>" and "schedule.query.<query>"; Open renames
+// them, in one transaction.
 package eventstore
 
 import (

@@ -596,7 +596,7 @@ func TestAppendStateAtomic(t *testing.T) {
 	if _, err := st.AppendState(batch(10), map[string]string{"pos/a": "10", "pos/b": "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PutState("other", "1"); err != nil {
+	if err := s.PutState("other/1", "1"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -668,12 +668,19 @@ func mapsEqual(a, b map[string]string) bool {
 func TestStates(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "e.db"))
 	for k, v := range map[string]string{
-		"stats/syslog": "1", "stats/file:/var/log/x": "2", "stats0": "no", "stats": "no",
-		"statsX": "no", "pos/1": "p", "": "empty", "stats/\xff": "hi",
+		"stats/syslog": "1", "stats/file:/var/log/x": "2", "pos/1": "p", "stats/\xff": "hi",
 	} {
 		if err := s.PutState(k, v); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// Keys outside the namespace rule, as a store from before it could hold
+	// them: PutState refuses them, States must not confuse them.
+	for k, v := range map[string]string{"stats0": "no", "stats": "no", "statsX": "no", "": "empty"} {
+		if err := s.PutState(k, v); err == nil {
+			t.Errorf("PutState(%q) accepted", k)
+		}
+		putRaw(t, s, k, v)
 	}
 	if err := s.PutState("stats/syslog", "3"); err != nil { // overwrite
 		t.Fatal(err)
@@ -809,7 +816,7 @@ func TestIdentifierValidation(t *testing.T) {
 		t.Error("negative limit accepted")
 	}
 	// The state table survived the injection attempt.
-	if err := s.PutState("k", "v"); err != nil {
+	if err := s.PutState("test/k", "v"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -899,11 +906,11 @@ func TestErrClosed(t *testing.T) {
 	}
 	ops := map[string]func() error{
 		"Stream":       func() error { _, err := s.Stream(syslogSchema(), Limits{}); return err },
-		"PutState":     func() error { return s.PutState("k", "v") },
+		"PutState":     func() error { return s.PutState("test/k", "v") },
 		"States":       func() error { _, err := s.States(""); return err },
 		"Append":       func() error { _, err := st.Append([]Event{syslogEvent(1, 1)}); return err },
 		"Append empty": func() error { _, err := st.Append(nil); return err },
-		"AppendState":  func() error { _, err := st.AppendState(nil, map[string]string{"k": "v"}); return err },
+		"AppendState":  func() error { _, err := st.AppendState(nil, map[string]string{"test/k": "v"}); return err },
 		"Expire":       func() error { _, err := st.Expire(time.Now()); return err },
 		"Query":        func() error { return st.Query(t.Context(), nil, func(Row) error { return nil }) },
 	}

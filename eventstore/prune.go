@@ -2,12 +2,15 @@ package eventstore
 
 import "fmt"
 
-// PruneStates deletes the state keys that start with prefix and hold an
-// empty value. Readers that keep per-item state (a log tailer's positions)
+// PruneStates deletes the state keys that start with prefix (itself starting
+// with a registered "<namespace>/") and hold an empty value. Readers that keep per-item state (a log tailer's positions)
 // end an item by storing "" with AppendState, atomically with their rows,
 // and prune the empty keys later, so the state table does not grow with
 // every item ever seen. It returns the number of keys deleted.
 func (s *Store) PruneStates(prefix string) (int64, error) {
+	if err := checkPrefix(prefix); err != nil {
+		return 0, err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.closed.Load() {

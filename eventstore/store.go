@@ -162,6 +162,9 @@ func (s *Store) initWriter() error {
 			return err
 		}
 	}
+	if err := s.migrateStateKeys(); err != nil {
+		return err
+	}
 	if s.dataVersion, err = s.prepare("PRAGMA data_version"); err != nil {
 		return err
 	}
@@ -194,8 +197,12 @@ func (s *Store) Close() error {
 	return errors.Join(errs...)
 }
 
-// PutState stores a small key/value (stats snapshots, positions).
+// PutState stores a small key/value (stats snapshots, positions). key is
+// "<namespace>/<name>" (see Namespace).
 func (s *Store) PutState(key, value string) error {
+	if err := checkKey(key); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	if s.closed.Load() {
@@ -215,7 +222,8 @@ func (s *Store) putStateLocked(key, value string) error {
 	return err
 }
 
-// States returns every key/value whose key starts with prefix.
+// States returns every key/value whose key starts with prefix (any
+// prefix, "" for all).
 func (s *Store) States(prefix string) (map[string]string, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
@@ -290,8 +298,13 @@ func (s *Store) queryText(q string) (string, error) {
 }
 
 func (s *Store) objectExists(typ, name string) (bool, error) {
-	rows, err := s.w.QueryContext(bg, `SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?`,
-		[]driver.NamedValue{{Ordinal: 1, Value: typ}, {Ordinal: 2, Value: name}})
+	return s.exists(`SELECT 1 FROM sqlite_master WHERE type = ? AND name = ?`,
+		driver.NamedValue{Ordinal: 1, Value: typ}, driver.NamedValue{Ordinal: 2, Value: name})
+}
+
+// exists reports whether query q returns a row.
+func (s *Store) exists(q string, args ...driver.NamedValue) (bool, error) {
+	rows, err := s.w.QueryContext(bg, q, args)
 	if err != nil {
 		return false, err
 	}

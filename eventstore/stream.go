@@ -269,10 +269,15 @@ func (st *Stream) Append(events []Event) (expired int64, err error) {
 }
 
 // AppendState is Append that also stores the key/values of state (the keys
-// PutState and States use) in the same transaction: either the rows and the
+// PutState and States use, "<namespace>/<name>") in the same transaction: either the rows and the
 // state are both stored, or neither is. It is how a reader's position is
 // kept in step with the rows it produced.
 func (st *Stream) AppendState(events []Event, state map[string]string) (expired int64, err error) {
+	for k := range state {
+		if err := checkKey(k); err != nil {
+			return 0, err
+		}
+	}
 	t := st.t
 	s := t.s
 	if len(events) == 0 && len(state) == 0 {

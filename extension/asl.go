@@ -5,14 +5,14 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
-// aslTable is asl_messages over --asl_store_path. It reads the store files
+// openASL is asl_messages over --asl_store_path. It reads the store files
 // at query time, so every mode serves it, the query subcommand included.
-func aslTable(rt *runtime) tablekit.Table {
-	t := asl.New(asl.Config{StorePath: rt.cfg.ASLStorePath, Registry: rt.reg, Logger: rt.log})
+func openASL(a *app) (tablekit.Table, *source, error) {
+	t := asl.New(asl.Config{StorePath: a.cfg.ASLStorePath, Registry: a.reg, Logger: a.log.With("component", "asl")})
 	return tablekit.Table{
 		Name:        asl.TableName,
 		Description: asl.Description,
 		Columns:     asl.Columns(),
 		Generate:    t.Generate,
-	}
+	}, nil, nil
 }

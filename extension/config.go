@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -37,7 +38,8 @@ type config struct {
 	TableTimeout     int
 	TableConcurrency int
 
-	// Each source's own flags (tables/*/flags.go).
+	// Each table's own flags (tables/*/flags.go), registered and
+	// validated through tableRegistry.
 	syslogFlags
 	aslFlags
 	logfileConfig
@@ -49,6 +51,8 @@ type config struct {
 	AWS                awsconf.Flags
 
 	JSON bool // query subcommand output
+
+	daemon bool // the daemon subcommand: it runs more loggers (see loggers)
 }
 
 // launchFlags are set by osqueryd on the command line and never taken from
@@ -73,10 +77,11 @@ func newFlagSet(name string, c *config) *flag.FlagSet {
 	fs.IntVar(&c.TableTimeout, "table_timeout", int(tablekit.DefaultTimeout/time.Second), "Seconds one table query may run (must stay below osqueryd's 300 s Thrift timeout)")
 	fs.IntVar(&c.TableConcurrency, "table_concurrency", tablekit.DefaultConcurrency, "Concurrent queries allowed per table; more fail at once")
 
-	c.syslogFlags.Register(fs)
-	c.aslFlags.Register(fs)
-	c.logfileConfig.Register(fs)
-	c.Journal.Register(fs)
+	for _, t := range tableRegistry {
+		if t.flags != nil {
+			t.flags(c).Register(fs)
+		}
+	}
 	fs.StringVar(&c.LoggerPlugin, "logger_plugin", "", "Comma-separated logger plugins to run: kinesis, firehose (under osqueryd, its own logger_plugin option; a plugin whose stream flag is set also runs)")
 	fs.StringVar(&c.ForwarderQueuePath, "forwarder_queue_path", "/var/osquery/osquery-syslog-queue.db", "SQLite file of the logger plugins' durable shipping queue")
 	c.AWS.Register(fs)
@@ -105,14 +110,20 @@ func (c *config) validate() error {
 	if c.TableConcurrency <= 0 {
 		errs = append(errs, fmt.Errorf("--table_concurrency: must be > 0, got %d", c.TableConcurrency))
 	}
-	for _, err := range []error{c.syslogFlags.Validate(), c.aslFlags.Validate(), c.logfileConfig.Validate(), c.Journal.Validate()} {
-		if err != nil {
+	for _, t := range tableRegistry {
+		if t.flags == nil {
+			continue
+		}
+		if err := t.flags(c).Validate(); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, svc := range c.loggers() {
+	names, err := c.loggers()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, svc := range names {
 		if svc != awsconf.Kinesis && svc != awsconf.Firehose {
-			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (this extension provides kinesis and firehose)", svc))
 			continue
 		}
 		if err := c.AWS.Validate(svc); err != nil {
@@ -122,25 +133,37 @@ func (c *config) validate() error {
 	return errors.Join(errs...)
 }
 
-// loggers returns the logger plugins to run: those named in logger_plugin
-// (osqueryd's own plugins such as filesystem are skipped) and those whose
-// stream is configured.
-func (c *config) loggers() []string {
+// osqueryLoggers are osqueryd's built-in logger plugins: osqueryd runs them
+// itself, so the extension skips them in --logger_plugin.
+var osqueryLoggers = []string{"filesystem", "tls", "syslog", "stdout", "aws_kinesis", "aws_firehose", "kafka_producer", "windows_event_log"}
+
+// loggers parses --logger_plugin, the one place it is parsed: the logger
+// plugins this process runs, in order, those named first, then those whose
+// stream flag is set. The extension runs kinesis and firehose and skips
+// osqueryd's own loggers; the daemon runs filesystem, kinesis and firehose.
+// Any other name is an error naming the flag.
+func (c *config) loggers() ([]string, error) {
+	provided := []string{awsconf.Kinesis, awsconf.Firehose}
+	what := "this extension provides kinesis and firehose"
+	if c.daemon {
+		provided = daemonLoggers
+		what = "the daemon provides " + strings.Join(daemonLoggers, ", ")
+	}
 	var out []string
-	seen := map[string]bool{}
+	var errs []error
 	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	for _, p := range strings.Split(c.LoggerPlugin, ",") {
-		p = strings.TrimSpace(p)
-		switch p {
-		case "", "filesystem", "tls", "syslog", "stdout", "aws_kinesis", "aws_firehose", "kafka_producer", "windows_event_log":
-			// osqueryd's built-in loggers: not ours to run.
-		default:
+		switch p = strings.TrimSpace(p); {
+		case p == "":
+		case slices.Contains(provided, p):
 			add(p)
+		case !c.daemon && slices.Contains(osqueryLoggers, p):
+		default:
+			errs = append(errs, fmt.Errorf("--logger_plugin: unknown logger %q (%s)", p, what))
 		}
 	}
 	if c.AWS.KinesisStream != "" {
@@ -149,7 +172,7 @@ func (c *config) loggers() []string {
 	if c.AWS.FirehoseStream != "" {
 		add(awsconf.Firehose)
 	}
-	return out
+	return out, errors.Join(errs...)
 }
 
 // option is one entry of osqueryd's options() answer.

@@ -1,17 +1,16 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -21,8 +20,8 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
 	"github.com/osquery-syslog/osquery-syslog/fslog"
+	"github.com/osquery-syslog/osquery-syslog/internal/uuid"
 	"github.com/osquery-syslog/osquery-syslog/schedule"
-	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
 // daemonFlags are the flags of the daemon subcommand only. Names and
@@ -61,8 +60,9 @@ func addDaemonFlags(fs *flag.FlagSet) *daemonFlags {
 }
 
 // runDaemon is standalone mode: ingestion, the schedule of --config_path
-// and the logger plugins, without osqueryd.
-func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, stderr io.Writer) int {
+// and the logger plugins, without osqueryd. level is the level of log, which
+// osqueryd.INFO gets too.
+func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, level slog.Level, stderr io.Writer) int {
 	fail := func(code int, err error) int {
 		fmt.Fprintf(stderr, "osquery-syslog.ext daemon: %v\n", err)
 		return code
@@ -74,11 +74,8 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 	if err != nil {
 		return fail(2, err)
 	}
-	loggers, err := d.loggerList(cfg.LoggerPlugin)
-	if err != nil {
-		return fail(2, err)
-	}
-	if sched != nil && len(loggers) == 0 && len(cfg.loggers()) == 0 {
+	loggers, _ := cfg.loggers() // validated by loadDaemonConfig and run
+	if sched != nil && len(loggers) == 0 {
 		// osqueryd's default logger.
 		loggers = []string{"filesystem"}
 		log.Info("no --logger_plugin; using filesystem", "logger_path", d.LoggerPath)
@@ -90,77 +87,62 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			return fail(2, fmt.Errorf("--logger_path %s: %w", d.LoggerPath, err))
 		}
 		defer fsl.Close()
-		level := slog.LevelInfo
-		if cfg.Verbose {
-			level = slog.LevelDebug
-		}
 		log = slog.New(fslog.Tee(log.Handler(), fsl.StatusHandler(level)))
 	}
 
-	rt, err := openRuntime(cfg, log, true)
+	a, err := openApp(cfg, log, true)
 	if err != nil {
 		return fail(1, err)
 	}
-	srcCtx, stopSources := context.WithCancel(context.Background())
-	defer stopSources()
-	closeAll := func() {
-		stopSources()
-		if err := rt.close(); err != nil {
+	closeApp := func() {
+		if err := a.close(); err != nil {
 			log.Warn("closing event buffer", "err", err)
 		}
 	}
+	defer closeApp()
 	// The host identifier is also the loggers' default partition key, as
 	// in osquery.
-	host, err := d.hostIdentifier(rt.store)
+	host, err := d.hostIdentifier(a.store)
 	if err != nil {
-		closeAll()
 		return fail(2, err)
 	}
-	rt.hostID = host
-	if err := rt.openLoggers(ctx); err != nil {
-		closeAll()
+	if err := a.openLoggers(ctx, loggers, host); err != nil {
 		return fail(2, err)
 	}
 
 	var sc *schedule.Scheduler
-	var eng *engine.Engine
 	if sched != nil {
-		var tables []tablekit.Table
-		for _, t := range rt.tables {
-			tables = append(tables, tablekit.Wrap(t, rt.tableOptions()))
-		}
-		if eng, err = engine.New(tables); err != nil {
-			closeAll()
+		eng, err := engine.New(a.tables)
+		if err != nil {
 			return fail(1, err)
 		}
 		defer eng.Close()
 		sink := &daemonSink{fs: fsl}
-		for _, name := range sortedKeys(rt.forwarders) {
-			sink.fwd = append(sink.fwd, rt.forwarders[name])
+		for _, name := range slices.Sorted(maps.Keys(a.forwarders)) {
+			sink.fwd = append(sink.fwd, a.forwarders[name])
 		}
-		sc, err = schedule.New(sched, eng, rt.store, sink, schedule.Options{
+		// Status lines carry the scheduler's own attributes only.
+		schedLog := slog.New(fslog.Tee(log.With("component", "schedule").Handler(), &statusHandler{host: host, fwd: sink.fwd}))
+		sc, err = schedule.New(sched, eng, a.store, sink, schedule.Options{
 			Host:                host,
 			Epoch:               d.Epoch,
 			SplayPercent:        d.SplayPercent,
 			BatchFormat:         !d.LoggerEventType,
 			SnapshotEventType:   d.LoggerSnapshotEventType,
 			DecorationsTopLevel: d.DecorationsTopLevel,
-			Log:                 slog.New(fslog.Tee(log.Handler(), &statusHandler{host: host, fwd: sink.fwd})),
+			Log:                 schedLog,
 		})
 		if err == nil {
 			err = sc.Check(ctx)
 		}
 		if err != nil {
-			closeAll()
 			return fail(2, fmt.Errorf("--config_path %s: %w", d.ConfigPath, err))
 		}
 	}
 
-	if err := rt.startSources(srcCtx, false); err != nil {
-		closeAll()
+	if err := a.start(failSetup); err != nil {
 		return fail(1, err)
 	}
-	rt.startLoggers(srcCtx)
 	var wg sync.WaitGroup
 	if sc != nil {
 		wg.Add(1)
@@ -169,7 +151,7 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 			_ = sc.Run(ctx)
 		}()
 		iv := sc.Intervals()
-		for _, name := range sortedKeys(iv) {
+		for _, name := range slices.Sorted(maps.Keys(iv)) {
 			log.Info("scheduled query", "query", name, "splayed_interval", iv[name])
 		}
 	}
@@ -178,7 +160,6 @@ func runDaemon(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.Logger, 
 	<-ctx.Done()
 	log.Info("daemon stopping")
 	wg.Wait()
-	closeAll()
 	return 0
 }
 
@@ -241,21 +222,9 @@ func loadDaemonConfig(cfg *config, d *daemonFlags, fs *flag.FlagSet, log *slog.L
 	return sc, nil
 }
 
-// loggerList checks --logger_plugin for the daemon.
-func (d *daemonFlags) loggerList(list string) ([]string, error) {
-	var out []string
-	for _, p := range strings.Split(list, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" || slices.Contains(out, p) {
-			continue
-		}
-		if !slices.Contains(daemonLoggers, p) {
-			return nil, fmt.Errorf("--logger_plugin: unknown logger %q (the daemon provides %s)", p, strings.Join(daemonLoggers, ", "))
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
+// instanceIDKey is the event-store state key of the daemon's instance id
+// (--host_identifier=instance).
+var instanceIDKey = eventstore.NewNamespace("daemon").Key("instance_id")
 
 // hostIdentifier resolves --host_identifier as osqueryd does. uuid uses the
 // machine's DMI product UUID, else a random one kept in the event buffer;
@@ -281,28 +250,20 @@ func (d *daemonFlags) hostIdentifier(store *eventstore.Store) (string, error) {
 		}
 		fallthrough
 	case "instance":
-		m, err := store.States("daemon.instance_id")
+		m, err := store.States(instanceIDKey)
 		if err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
-		if id := m["daemon.instance_id"]; id != "" {
+		if id := m[instanceIDKey]; id != "" {
 			return id, nil
 		}
-		id := newUUID()
-		if err := store.PutState("daemon.instance_id", id); err != nil {
+		id := strings.ToUpper(uuid.NewV4())
+		if err := store.PutState(instanceIDKey, id); err != nil {
 			return "", fmt.Errorf("--host_identifier: %w", err)
 		}
 		return id, nil
 	}
 	return "", fmt.Errorf("--host_identifier: unknown value %q (hostname, uuid, instance, ephemeral, specified)", d.HostIdentifier)
-}
-
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%X-%X-%X-%X-%X", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // daemonSink hands result lines to every logger plugin.
@@ -328,13 +289,4 @@ func (s *daemonSink) log(kind pack.Kind, line []byte) error {
 		errs = append(errs, f.Log(kind, line))
 	}
 	return errors.Join(errs...)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

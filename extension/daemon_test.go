@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/test/awsfake"
 )
 
 // TestDaemonBadConfigFailsNamingIt: a bad config stops the daemon at
@@ -84,12 +87,9 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"),
-		"--logger_path", filepath.Join(dir, "from-flag")}
-	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
-	done := make(chan int, 1)
-	go func() { done <- run(args, &stdout, stderr) }()
+	d := startDaemon(t, "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"),
+		"--logger_path", filepath.Join(dir, "from-flag"))
+	stderr := d.stderr
 
 	results := filepath.Join(dir, "from-flag", "osqueryd.results.log")
 	deadline := time.Now().Add(15 * time.Second)
@@ -99,7 +99,7 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 			break
 		}
 		select {
-		case code := <-done:
+		case code := <-d.done:
 			t.Fatalf("daemon exited %d:\n%s", code, stderr.String())
 		default:
 		}
@@ -133,17 +133,7 @@ func TestDaemonOptionPrecedence(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, stderr.String())
 		}
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("exit code %d after SIGINT:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("daemon did not stop on SIGINT")
-	}
+	d.stop()
 }
 
 type lockedBuffer struct {
@@ -176,23 +166,8 @@ func TestDaemonDifferentialAcrossRestart(t *testing.T) {
 		if err := os.WriteFile(conf, []byte(config), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		args := []string{"daemon", "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log")}
-		stderr = &lockedBuffer{}
-		done := make(chan int, 1)
-		go func() { done <- run(args, io.Discard, stderr) }()
-		return func() {
-			if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
-				t.Fatal(err)
-			}
-			select {
-			case code := <-done:
-				if code != 0 {
-					t.Fatalf("exit code %d:\n%s", code, stderr.String())
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("daemon did not stop on SIGINT")
-			}
-		}, stderr
+		d := startDaemon(t, "--config_path", conf, "--database_path", filepath.Join(dir, "ev.db"), "--logger_path", filepath.Join(dir, "log"))
+		return d.stop, d.stderr
 	}
 	lines := func() []string {
 		b, _ := os.ReadFile(results)
@@ -238,5 +213,78 @@ func TestDaemonDifferentialAcrossRestart(t *testing.T) {
 	if suffix(got[2]) != `"counter":0,"numerics":false,"columns":{"w":"a"},"action":"removed"}` ||
 		suffix(got[3]) != `"counter":0,"numerics":false,"columns":{"w":"c"},"action":"added"}` || len(got) != 4 {
 		t.Fatalf("after restart with new SQL:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// daemonRun is the daemon subcommand running in this process.
+type daemonRun struct {
+	t      *testing.T
+	stderr *lockedBuffer
+	done   chan int // its exit code
+}
+
+// startDaemon runs the daemon subcommand with args in this process.
+func startDaemon(t *testing.T, args ...string) *daemonRun {
+	d := &daemonRun{t: t, stderr: &lockedBuffer{}, done: make(chan int, 1)}
+	go func() { d.done <- run(append([]string{"daemon"}, args...), io.Discard, d.stderr) }()
+	return d
+}
+
+// stop ends the daemon with SIGINT and fails the test unless it exits 0.
+func (d *daemonRun) stop() {
+	d.t.Helper()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		d.t.Fatal(err)
+	}
+	select {
+	case code := <-d.done:
+		if code != 0 {
+			d.t.Fatalf("exit code %d after SIGINT:\n%s", code, d.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		d.t.Fatal("daemon did not stop on SIGINT")
+	}
+}
+
+// TestDaemonSDKLogsFollowVerbose: the AWS SDK's messages (aws_debug logs
+// every response, at debug level) go through the daemon's logger, so they
+// reach osqueryd.INFO with --verbose and stay out of it without.
+func TestDaemonSDKLogsFollowVerbose(t *testing.T) {
+	for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_PROFILE", "AWS_REGION", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	k := awsfake.NewKinesis(t, "logs")
+	for _, verbose := range []bool{true, false} {
+		t.Run(fmt.Sprintf("verbose=%v", verbose), func(t *testing.T) {
+			dir := t.TempDir()
+			d := startDaemon(t, fmt.Sprintf("--verbose=%v", verbose), "--disable_syslog",
+				"--database_path", filepath.Join(dir, "ev.db"), "--forwarder_queue_path", filepath.Join(dir, "q.db"),
+				"--logger_plugin", "filesystem,kinesis", "--logger_path", filepath.Join(dir, "log"),
+				"--aws_kinesis_stream", "logs", "--aws_kinesis_endpoint", k.URL(), "--aws_region", "us-east-1",
+				"--aws_access_key_id", "AKIDTEST", "--aws_secret_access_key", "secret", "--aws_debug")
+			info := filepath.Join(dir, "log", "osqueryd.INFO")
+			deadline := time.Now().Add(15 * time.Second)
+			for {
+				// The stream's DescribeStreamSummary precedes "daemon running".
+				b, _ := os.ReadFile(info)
+				if strings.Contains(string(b), "daemon running") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("osqueryd.INFO never said the daemon runs:\n%s\n%s", b, d.stderr.String())
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			d.stop()
+			b, _ := os.ReadFile(info)
+			const sdk = `level=DEBUG msg="aws sdk" component=kinesis detail=`
+			if got := strings.Contains(string(b), sdk); got != verbose {
+				t.Errorf("SDK debug message in osqueryd.INFO: %v, want %v:\n%s", got, verbose, b)
+			}
+			if got := strings.Contains(d.stderr.String(), `msg="aws sdk"`); got != verbose {
+				t.Errorf("SDK debug message on stderr: %v, want %v:\n%s", got, verbose, d.stderr.String())
+			}
+		})
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 	"github.com/osquery-syslog/osquery-syslog/schedule"
 )
 
@@ -56,11 +56,11 @@ func (h *statusHandler) line(r slog.Record) []byte {
 	b := []byte(`{"s":`)
 	b = strconv.AppendInt(b, int64(sev), 10)
 	b = append(b, `,"f":"scheduler","i":0,"m":`...)
-	b = appendJSONString(b, msg.String())
+	b = jsonstr.Append(b, msg.String(), jsonstr.Std)
 	b = append(b, `,"h":`...)
-	b = appendJSONString(b, h.host)
+	b = jsonstr.Append(b, h.host, jsonstr.Std)
 	b = append(b, `,"c":`...)
-	b = appendJSONString(b, schedule.CalendarTime(r.Time))
+	b = jsonstr.Append(b, schedule.CalendarTime(r.Time), jsonstr.Std)
 	b = append(b, `,"u":`...)
 	b = strconv.AppendInt(b, r.Time.Unix(), 10)
 	return append(b, '}')
@@ -73,8 +73,3 @@ func (h *statusHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h *statusHandler) WithGroup(string) slog.Handler { return h }
-
-func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // a string always marshals
-	return append(b, q...)
-}

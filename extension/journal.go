@@ -3,54 +3,53 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/stats"
 	"github.com/osquery-syslog/osquery-syslog/tables/journal"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
-// openJournal opens the journal stream and adds journal_messages to the
-// tables.
-func (rt *runtime) openJournal(ingest bool) error {
-	var limits eventstore.Limits
-	if ingest {
-		limits = rt.cfg.Journal.Limits()
+// openJournal is journal_messages over its buffer, filled from the journal
+// (this host's, or --journal_path) unless --disable_journal. Where the
+// journal cannot be read (no libsystemd, macOS), the journal row of
+// osquery_syslog_stats says why and the table stays empty. The query
+// subcommand given --journal_path reads that journal instead (queryJournal).
+func openJournal(a *app) (tablekit.Table, *source, error) {
+	if !a.ingest && a.cfg.Journal.Path != "" && !a.cfg.Journal.Disable {
+		return a.queryJournal()
 	}
-	st, err := rt.store.Stream(journal.Schema(), limits)
+	st, err := a.stream(journal.Schema(), a.cfg.Journal.Limits())
 	if err != nil {
-		return fmt.Errorf("opening journal stream: %w", err)
+		return tablekit.Table{}, nil, err
 	}
-	rt.journal = st
-	rt.tables = append(rt.tables, journal.Table(st))
-	return nil
-}
-
-// startJournal reads the journal until ctx is done, unless
-// --disable_journal. Where the journal cannot be read (no libsystemd,
-// macOS), the journal row of osquery_syslog_stats says why.
-func (rt *runtime) startJournal(ctx context.Context) {
-	src := rt.reg.Source("journal")
-	src.RowsBuffered.Store(rt.journal.Count())
-	if rt.cfg.Journal.Disable {
-		src.SetState(journal.StateDisabled)
-		return
-	}
-	cfg, err := rt.cfg.Journal.Config()
-	if err != nil { // validated at start-up
-		src.SetState("failed: " + err.Error())
-		return
-	}
-	rt.wg.Add(1)
-	go func() {
-		defer rt.wg.Done()
-		if err := journal.Run(ctx, cfg, rt.journal, rt.store, src, rt.log); err != nil {
-			src.SetError(err)
-			rt.log.Error("journal ingestion stopped", "err", err)
+	if a.cfg.Journal.Disable {
+		if a.ingest {
+			a.reg.Source("journal").SetState(journal.StateDisabled)
 		}
-	}()
+		return journal.Table(st), nil, nil
+	}
+	cfg, err := a.cfg.Journal.Config()
+	if err != nil {
+		return tablekit.Table{}, nil, err
+	}
+	src := &source{name: "journal", flag: "journal_path", stream: st,
+		setup: func(sst *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
+			return func(ctx context.Context) error {
+				// Run returns nil where the journal cannot be read, with
+				// the reason as the source's state: wait for the stop
+				// rather than set up again and again.
+				if err := journal.Run(ctx, cfg, st, a.store, sst, log); err != nil {
+					return err
+				}
+				<-ctx.Done()
+				return nil
+			}, nil
+		}}
+	return journal.Table(st), src, nil
 }
 
 // queryJournalSince makes the query subcommand read a journal given with
@@ -63,41 +62,36 @@ func queryJournalSince(cfg *config, explicit map[string]bool) {
 }
 
 // queryJournal serves journal_messages in the query subcommand from the
-// journal at --journal_path, when given (the forensics use: a copied
-// /var/log/journal, on any host): it reads that journal to its end into a
-// private temporary buffer, leaving --database_path untouched. The returned
-// function removes the buffer.
-func (rt *runtime) queryJournal(ctx context.Context) (func(), error) {
-	if rt.cfg.Journal.Path == "" || rt.cfg.Journal.Disable {
-		return func() {}, nil
-	}
-	cfg, err := rt.cfg.Journal.Config()
+// journal at --journal_path (the forensics use: a copied /var/log/journal,
+// on any host): it reads that journal to its end into a private temporary
+// buffer, leaving --database_path untouched; a.close removes it.
+func (a *app) queryJournal() (tablekit.Table, *source, error) {
+	cfg, err := a.cfg.Journal.Config()
 	if err != nil {
-		return nil, err
+		return tablekit.Table{}, nil, err
+	}
+	fail := func(err error) (tablekit.Table, *source, error) {
+		return tablekit.Table{}, nil, fmt.Errorf("--journal_path %s: %w", cfg.Path, err)
 	}
 	dir, err := os.MkdirTemp("", "osquery-syslog-journal-")
 	if err != nil {
-		return nil, fmt.Errorf("--journal_path: %w", err)
+		return fail(err)
 	}
 	store, err := eventstore.Open(filepath.Join(dir, "journal.db"))
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("--journal_path: %w", err)
+		return fail(err)
 	}
-	cleanup := func() {
-		store.Close()
-		os.RemoveAll(dir)
-	}
+	a.closers = append(a.closers, func() error {
+		defer os.RemoveAll(dir)
+		return store.Close()
+	})
 	st, err := store.Stream(journal.Schema(), eventstore.Limits{})
 	if err != nil {
-		cleanup()
-		return nil, fmt.Errorf("--journal_path: %w", err)
+		return fail(err)
 	}
-	if err := journal.ReadAll(ctx, cfg, st, store, rt.reg.Source("journal"), rt.log); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("--journal_path %s: %w", cfg.Path, err)
+	if err := journal.ReadAll(context.Background(), cfg, st, store, a.reg.Source("journal"), a.log.With("component", "journal")); err != nil {
+		return fail(err)
 	}
-	i := slices.IndexFunc(rt.tables, func(t tablekit.Table) bool { return t.Name == journal.TableName })
-	rt.tables[i] = journal.Table(st)
-	return cleanup, nil
+	return journal.Table(st), nil, nil
 }

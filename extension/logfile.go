@@ -2,41 +2,35 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 
-	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/stats"
 	"github.com/osquery-syslog/osquery-syslog/tables/logfile"
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
-// openLogfile opens the logfile stream and adds logfile_lines to the tables.
-func (rt *runtime) openLogfile(ingest bool) error {
-	var limits eventstore.Limits
-	if ingest {
-		limits = rt.cfg.logfileConfig.Limits()
-	}
-	st, err := rt.store.Stream(logfile.Schema(), limits)
+// openLogfile is logfile_lines over its buffer, filled from the files
+// --logfile_paths matches, if any.
+func openLogfile(a *app) (tablekit.Table, *source, error) {
+	st, err := a.stream(logfile.Schema(), a.cfg.logfileConfig.Limits())
 	if err != nil {
-		return fmt.Errorf("opening logfile stream: %w", err)
+		return tablekit.Table{}, nil, err
 	}
-	rt.logfile = st
-	rt.tables = append(rt.tables, logfile.Table(st))
-	return nil
-}
-
-// startLogfile follows --logfile_paths until ctx is done.
-func (rt *runtime) startLogfile(ctx context.Context) {
-	cfg := rt.cfg.logfileConfig.Config()
+	cfg := a.cfg.logfileConfig.Config()
 	if len(cfg.Paths) == 0 {
-		return
+		return logfile.Table(st), nil, nil
 	}
-	src := rt.reg.Source("logfile")
-	src.RowsBuffered.Store(rt.logfile.Count())
-	rt.wg.Add(1)
-	go func() {
-		defer rt.wg.Done()
-		if err := logfile.Run(ctx, cfg, rt.logfile, rt.store, src, rt.log); err != nil {
-			src.SetError(err)
-			rt.log.Error("log file ingestion stopped", "err", err)
-		}
-	}()
+	src := &source{name: "logfile", flag: "logfile_paths", stream: st,
+		setup: func(sst *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
+			// Reading the saved positions is the setup.
+			t, err := logfile.New(cfg, st, a.store, sst, log)
+			if err != nil {
+				return nil, err
+			}
+			return func(ctx context.Context) error {
+				defer t.Close()
+				return t.Run(ctx)
+			}, nil
+		}}
+	return logfile.Table(st), src, nil
 }

@@ -1,6 +1,7 @@
-// Command osquery-syslog.ext is an osquery extension serving syslog (and,
-// later, other logs) as tables, and a standalone daemon and query tool over
-// the same tables.
+// Command osquery-syslog.ext is an osquery extension serving the host's logs
+// as tables (syslog, followed log files, macOS ASL stores, and its own
+// counters) and osquery's kinesis and firehose logger plugins, and a
+// standalone daemon and query tool over the same tables.
 package main
 
 import (
@@ -20,11 +21,7 @@ import (
 	osquery "github.com/osquery/osquery-go"
 
 	"github.com/osquery-syslog/osquery-syslog/engine"
-	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -32,11 +29,15 @@ func main() {
 
 // run is main without the process exit, for tests. It returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if versionRequested(args) {
+		printVersion(stdout)
+		return 0
+	}
 	mode := "extension"
 	if len(args) > 0 && (args[0] == "query" || args[0] == "daemon") {
 		mode, args = args[0], args[1:]
 	}
-	cfg := &config{}
+	cfg := &config{daemon: mode == "daemon"}
 	fs := newFlagSet("osquery-syslog.ext", cfg)
 	if mode == "query" {
 		addQueryFlags(fs, cfg)
@@ -58,7 +59,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
 		return 2
 	}
-	log := newLogger(stderr, cfg.Verbose)
+	// --verbose is a launch flag, never taken from options: the level is
+	// final here.
+	level := slog.LevelInfo
+	if cfg.Verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
 	switch mode {
 	case "query":
@@ -73,7 +80,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "osquery-syslog.ext daemon: unexpected argument %q\n", pos[0])
 			return 2
 		}
-		return runDaemon(cfg, dflags, fs, log, stderr)
+		return runDaemon(cfg, dflags, fs, log, level, stderr)
 	default:
 		if len(pos) > 0 {
 			fmt.Fprintf(stderr, "osquery-syslog.ext: unexpected argument %q (subcommands: query, daemon)\n", pos[0])
@@ -83,20 +90,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func newLogger(w io.Writer, verbose bool) *slog.Logger {
-	level := slog.LevelInfo
-	if verbose {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
 func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 // runExtension is the osqueryd-autoloaded mode.
 func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Writer) int {
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
+		return code
+	}
 	ctx, stop := signalContext()
 	defer stop()
 
@@ -105,7 +108,7 @@ func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Wri
 		timeout:      max(time.Duration(cfg.Timeout)*time.Second, 3*time.Second),
 		interval:     time.Duration(cfg.Interval) * time.Second,
 		version:      version,
-		log:          log,
+		log:          log.With("component", "supervisor"),
 		strikes:      3,
 		reconnectFor: max(60*time.Second, 10*time.Duration(cfg.Interval)*time.Second),
 		parentGone:   parentWatcher(),
@@ -117,8 +120,7 @@ func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Wri
 		if ctx.Err() != nil {
 			return 0
 		}
-		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
-		return 1
+		return fail(1, err)
 	}
 	opts, err := fetchOptions(ctx, client)
 	client.Close()
@@ -130,40 +132,28 @@ func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Wri
 		err = cfg.validate()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
-		return 2
+		return fail(2, err)
 	}
 	for _, a := range applied {
 		log.Info("option from osqueryd", "option", a)
 	}
 
-	rt, err := openRuntime(cfg, log, true)
+	a, err := openApp(cfg, log, true)
 	if err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
-		return 1
+		return fail(1, err)
 	}
-	srcCtx, stopSources := context.WithCancel(context.Background())
-	if err := rt.openLoggers(ctx); err != nil {
-		stopSources()
-		rt.close()
-		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
-		return 2
+	loggers, _ := cfg.loggers() // validated above
+	if err := a.openLoggers(ctx, loggers, ""); err != nil {
+		a.close()
+		return fail(2, err)
 	}
-	// Pipe problems do not stop the extension: its tables keep serving the
-	// buffer and osquery_syslog_stats shows the error while it retries.
-	_ = rt.startSources(srcCtx, true)
-	rt.startLoggers(srcCtx)
-
-	for _, t := range rt.tables {
-		sup.plugins = append(sup.plugins, tablekit.Plugin(t, rt.tableOptions()))
-	}
-	for name, f := range rt.forwarders {
-		sup.plugins = append(sup.plugins, loggerPlugin(name, f))
-	}
+	// Source problems do not stop the extension: its tables keep serving
+	// the buffer and osquery_syslog_stats shows the error while it retries.
+	_ = a.start(retrySetup)
+	sup.plugins = a.plugins()
 	log.Info("extension starting", "version", version, "socket", cfg.Socket, "database", cfg.DatabasePath)
 	err = sup.run(ctx)
-	stopSources()
-	if cerr := rt.close(); cerr != nil {
+	if cerr := a.close(); cerr != nil {
 		log.Warn("closing event buffer", "err", cerr)
 	}
 	switch {
@@ -171,8 +161,7 @@ func runExtension(cfg *config, fs *flag.FlagSet, log *slog.Logger, stderr io.Wri
 		log.Info("extension stopped", "reason", fmt.Sprint(err))
 		return 0
 	default:
-		fmt.Fprintf(stderr, "osquery-syslog.ext: %v\n", err)
-		return 1
+		return fail(1, err)
 	}
 }
 
@@ -222,30 +211,20 @@ func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logge
 		defer os.RemoveAll(dir)
 		cfg.DatabasePath = filepath.Join(dir, "empty.db")
 	}
-	rt, err := openRuntime(cfg, log, false)
+	a, err := openApp(cfg, log, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
 		return 1
 	}
-	defer rt.close()
-	ctx, stop := signalContext()
-	defer stop()
-	cleanup, err := rt.queryJournal(ctx)
-	if err != nil {
-		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
-		return 1
-	}
-	defer cleanup()
-	var tables []tablekit.Table
-	for _, t := range rt.tables {
-		tables = append(tables, tablekit.Wrap(t, rt.tableOptions()))
-	}
-	eng, err := engine.New(tables)
+	defer a.close()
+	eng, err := engine.New(a.tables)
 	if err != nil {
 		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
 		return 1
 	}
 	defer eng.Close()
+	ctx, stop := signalContext()
+	defer stop()
 	res, err := eng.Query(ctx, sql)
 	if err != nil {
 		fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/queue"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/sink"
+	"github.com/osquery-syslog/osquery-syslog/internal/ctxtime"
 	"github.com/osquery-syslog/osquery-syslog/stats"
 )
 
@@ -238,7 +239,7 @@ func (f *Forwarder) send(ctx context.Context, batch []pack.Record) {
 				// and probe again after the pause.
 				f.src.SetState("paused: " + c.Code)
 				f.log.Error("sink refuses requests; pausing", "sink", f.sink.Name(), "code", c.Code, "err", err, "pause", f.cfg.Pause.String())
-				if sleep(ctx, f.cfg.Pause) != nil {
+				if ctxtime.Sleep(ctx, f.cfg.Pause) != nil {
 					return
 				}
 			case sink.Rejected:
@@ -354,16 +355,5 @@ func (f *Forwarder) updateGauges(ctx context.Context) {
 		f.src.OldestQueued.Store(int64(time.Since(t) / time.Second))
 	} else if err == nil {
 		f.src.OldestQueued.Store(0)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

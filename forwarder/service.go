@@ -24,7 +24,7 @@ func Open(ctx context.Context, service string, f awsconf.Flags, host string, db 
 	if err := f.Validate(service); err != nil {
 		return nil, err
 	}
-	cfg, err := awsconf.Load(ctx, f, service)
+	cfg, err := awsconf.Load(ctx, f, service, log)
 	if err != nil {
 		return nil, fmt.Errorf("%s logger: %w", service, err)
 	}

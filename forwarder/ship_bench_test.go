@@ -215,7 +215,7 @@ func BenchmarkShip(b *testing.B) {
 			f := awsconf.Defaults()
 			f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
 			f.KinesisEndpoint, f.FirehoseEndpoint = "http://"+ls.addr, "http://"+ls.addr
-			cfg, err := awsconf.Load(b.Context(), f, c.service)
+			cfg, err := awsconf.Load(b.Context(), f, c.service, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -2,6 +2,8 @@ package schedule
 
 import "unicode/utf8"
 
+const hexDigits = "0123456789ABCDEF"
+
 // escapeRows applies osquery's escapeNonPrintableBytesEx to every value of
 // differential (non-snapshot) results, as osqueryd's scheduler does before it
 // stores and diffs them: control bytes (below 0x20) and bytes that are not

@@ -1,9 +1,12 @@
 package schedule
 
 import (
+	"maps"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 )
 
 // Row is one result row: column name -> value, every value a string (as
@@ -52,7 +55,7 @@ func EventLines(it *Item) [][]byte {
 			b = append(b, `,"columns":`...)
 			b = appendObject(b, r)
 			b = append(b, `,"action":`...)
-			b = appendString(b, set.action)
+			b = jsonstr.Append(b, set.action, jsonstr.Rapid)
 			b = append(b, '}')
 			out = append(out, b)
 		}
@@ -103,11 +106,11 @@ func SnapshotLine(it *Item) []byte {
 // its order, without braces.
 func appendEnvelope(b []byte, it *Item) []byte {
 	b = append(b, `"name":`...)
-	b = appendString(b, it.Name)
+	b = jsonstr.Append(b, it.Name, jsonstr.Rapid)
 	b = append(b, `,"hostIdentifier":`...)
-	b = appendString(b, it.Host)
+	b = jsonstr.Append(b, it.Host, jsonstr.Rapid)
 	b = append(b, `,"calendarTime":`...)
-	b = appendString(b, CalendarTime(it.Time))
+	b = jsonstr.Append(b, CalendarTime(it.Time), jsonstr.Rapid)
 	b = append(b, `,"unixTime":`...)
 	b = strconv.AppendInt(b, it.Time.Unix(), 10)
 	b = append(b, `,"epoch":`...)
@@ -117,11 +120,11 @@ func appendEnvelope(b []byte, it *Item) []byte {
 	b = append(b, `,"numerics":false`...)
 	if len(it.Decorations) > 0 {
 		if it.DecorationsTopLevel {
-			for _, k := range sortedKeys(it.Decorations) {
+			for _, k := range slices.Sorted(maps.Keys(it.Decorations)) {
 				b = append(b, ',')
-				b = appendString(b, k)
+				b = jsonstr.Append(b, k, jsonstr.Rapid)
 				b = append(b, ':')
-				b = appendString(b, it.Decorations[k])
+				b = jsonstr.Append(b, it.Decorations[k], jsonstr.Rapid)
 			}
 		} else {
 			b = append(b, `,"decorations":`...)
@@ -146,13 +149,15 @@ func appendRows(b []byte, rows []Row) []byte {
 // (std::map) serialize.
 func appendObject(b []byte, m map[string]string) []byte {
 	b = append(b, '{')
-	for i, k := range sortedKeys(m) {
+	keys := slices.AppendSeq(make([]string, 0, len(m)), maps.Keys(m)) // sized: this runs per row
+	slices.Sort(keys)
+	for i, k := range keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, k)
+		b = jsonstr.Append(b, k, jsonstr.Rapid)
 		b = append(b, ':')
-		b = appendString(b, m[k])
+		b = jsonstr.Append(b, m[k], jsonstr.Rapid)
 	}
 	return append(b, '}')
 }
@@ -164,52 +169,4 @@ func objectSize(m map[string]string) int {
 		n += len(k) + len(v) + 6
 	}
 	return n
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-const hexDigits = "0123456789ABCDEF"
-
-// appendString writes s as a JSON string the way rapidjson's Writer does:
-// '"' and '\\' escaped, control characters as \b \t \n \f \r or \u00XX
-// (upper-case hex), everything else, '/', '<', DEL and non-ASCII bytes
-// included, copied as is.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

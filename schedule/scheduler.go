@@ -6,13 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"runtime"
 	"slices"
-	"sort"
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/engine"
+	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
@@ -66,7 +68,7 @@ type task struct {
 }
 
 // queryState is what is kept per query between runs (key
-// schedule.query.<name>), osquery's "previous results", epoch and counter,
+// schedule/query/<name>), osquery's "previous results", epoch and counter,
 // plus the eid cursor over evented tables.
 type queryState struct {
 	SQL     string           `json:"sql"`
@@ -76,7 +78,11 @@ type queryState struct {
 	Cursor  map[string]int64 `json:"cursor,omitempty"`
 }
 
-func queryKey(name string) string { return "schedule.query." + name }
+// stateNS holds the scheduler's state keys: "schedule/interval/<query>" (the
+// splayed interval, splay.go) and "schedule/query/<query>" (queryState).
+var stateNS = eventstore.NewNamespace("schedule")
+
+func queryKey(name string) string { return stateNS.Key("query/" + name) }
 
 // New returns a scheduler for cfg. It fixes every query's splayed interval,
 // reusing the one stored for it when its interval is unchanged.
@@ -92,7 +98,7 @@ func New(cfg *Config, q Querier, st State, sink Sink, o Options) (*Scheduler, er
 		o.Rand = rand.New(rand.NewPCG(seed, seed>>7|1))
 	}
 	s := &Scheduler{cfg: cfg, q: q, st: st, sink: sink, o: o, log: o.Log}
-	stored, err := st.States("schedule.interval.")
+	stored, err := st.States(stateNS.Key("interval/"))
 	if err != nil {
 		return nil, fmt.Errorf("reading splayed intervals: %w", err)
 	}
@@ -237,12 +243,7 @@ func (s *Scheduler) decorations(ctx context.Context) map[string]string {
 	for k, v := range s.loadDecorations {
 		out[k] = v
 	}
-	ns := make([]uint64, 0, len(s.intervalDecorations))
-	for n := range s.intervalDecorations {
-		ns = append(ns, n)
-	}
-	slices.Sort(ns)
-	for _, n := range ns {
+	for _, n := range slices.Sorted(maps.Keys(s.intervalDecorations)) {
 		for k, v := range s.intervalDecorations[n] {
 			out[k] = v
 		}
@@ -417,16 +418,13 @@ func diff(prev, cur []Row) (added, removed []Row) {
 }
 
 func rowKey(r Row) string {
-	keys := make([]string, 0, len(r))
-	for k := range r {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	b := make([]byte, 0, 128)
+	keys := slices.AppendSeq(make([]string, 0, len(r)), maps.Keys(r)) // sized: this runs per row
+	slices.Sort(keys)
 	for _, k := range keys {
-		b = appendString(b, k)
+		b = jsonstr.Append(b, k, jsonstr.Rapid)
 		b = append(b, ':')
-		b = appendString(b, r[k])
+		b = jsonstr.Append(b, r[k], jsonstr.Rapid)
 		b = append(b, ',')
 	}
 	return string(b)

@@ -4,6 +4,7 @@ package schedule
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -198,9 +199,13 @@ func TestDifferentialThreeRuns(t *testing.T) {
 	)
 }
 
-// TestDifferentialAcrossRestart: previous results, counter and splayed
-// interval survive closing and reopening the store.
-func TestDifferentialAcrossRestart(t *testing.T) {
+// runAcrossReopen runs a query once over rows a, b, closes the store, calls
+// between with its path, reopens it and checks that the splayed interval,
+// previous results and counter carried over: a run over b, c logs a removed
+// and c added with counter 1. It returns the reopened env, the config and
+// the sink.
+func runAcrossReopen(t *testing.T, between func(db string)) (*env, *Config, *memSink) {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "ev.db")
 	e := newEnv(t, db)
 	sink := &memSink{}
@@ -215,27 +220,36 @@ func TestDifferentialAcrossRestart(t *testing.T) {
 	sink.take()
 	e.close()
 
+	between(db)
+
 	e2 := newEnv(t, db)
 	s2 := e2.scheduler(cfg, sink, Options{SplayPercent: 50})
 	if got := s2.Intervals()["things"]; got != splayed {
-		t.Fatalf("splayed interval after restart %d, before %d", got, splayed)
+		t.Fatalf("splayed interval after reopening %d, before %d", got, splayed)
 	}
 	e2.set("b", "c")
 	if err := s2.RunQuery(t.Context(), "things"); err != nil {
 		t.Fatal(err)
 	}
 	res, _ := sink.take()
-	wantLines(t, "after restart", res,
+	wantLines(t, "after reopening", res,
 		`{"name":"things",`+envelope+`,"counter":1,"numerics":false,"columns":{"name":"a"},"action":"removed"}`,
 		`{"name":"things",`+envelope+`,"counter":1,"numerics":false,"columns":{"name":"c"},"action":"added"}`,
 	)
+	return e2, cfg, sink
+}
+
+// TestDifferentialAcrossRestart: previous results, counter and splayed
+// interval survive closing and reopening the store.
+func TestDifferentialAcrossRestart(t *testing.T) {
+	e2, cfg, sink := runAcrossReopen(t, func(string) {})
 
 	// A new epoch starts over: everything added, counter 0.
 	s3 := e2.scheduler(cfg, sink, Options{Epoch: 7})
 	if err := s3.RunQuery(t.Context(), "things"); err != nil {
 		t.Fatal(err)
 	}
-	res, _ = sink.take()
+	res, _ := sink.take()
 	ep := strings.Replace(envelope, `"epoch":0`, `"epoch":7`, 1)
 	wantLines(t, "new epoch", res,
 		`{"name":"things",`+ep+`,"counter":0,"numerics":false,"columns":{"name":"b"},"action":"added"}`,
@@ -480,4 +494,28 @@ func TestDifferentialEscaping(t *testing.T) {
 		`{"name":"diff",`+envelope+`,"counter":0,"numerics":false,"columns":{"v":"\\x09café\\x01\\xFF®"},"action":"added"}`)
 	wantLines(t, "snapshot", snaps,
 		`{"snapshot":[{"v":"\tcafé\u0001`+"\xff"+`®"}],"action":"snapshot","name":"snap",`+envelope+`,"counter":0,"numerics":false}`)
+}
+
+// TestDifferentialAcrossUpgrade: a store the release before the state-key
+// namespace rule wrote (keys "schedule.interval.<q>", "schedule.query.<q>")
+// keeps its splayed interval, previous results and counter after upgrade.
+func TestDifferentialAcrossUpgrade(t *testing.T) {
+	runAcrossReopen(t, func(db string) {
+		// Give the keys the previous release's names.
+		raw, err := sql.Open("sqlite3", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		for _, q := range []string{
+			`UPDATE state SET key = 'schedule.interval.things' WHERE key = 'schedule/interval/things'`,
+			`UPDATE state SET key = 'schedule.query.things' WHERE key = 'schedule/query/things'`,
+		} {
+			if r, err := raw.Exec(q); err != nil {
+				t.Fatal(err)
+			} else if n, _ := r.RowsAffected(); n != 1 {
+				t.Fatalf("%s: %d rows", q, n)
+			}
+		}
+	})
 }

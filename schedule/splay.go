@@ -32,7 +32,7 @@ func SplayValue(original, percent uint64, rnd *rand.Rand) uint64 {
 
 // splayKey holds "<interval>:<splayed>" for a query, so a restart keeps the
 // same splayed interval (as osquery caches it) unless the interval changed.
-func splayKey(name string) string { return "schedule.interval." + name }
+func splayKey(name string) string { return stateNS.Key("interval/" + name) }
 
 func parseSplay(v string, interval uint64) (uint64, bool) {
 	a, b, ok := strings.Cut(v, ":")

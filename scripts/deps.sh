@@ -5,10 +5,13 @@
 #   Debian packages  rsyslog (the real rsyslogd the tests and make run start),
 #                    tinyproxy (proxy tests), gcc (cgo), journalctl (systemd,
 #                    which brings libsystemd0, the library journal_messages
-#                    loads at run time; building needs no systemd headers) and
+#                    loads at run time; building needs no systemd headers),
 #                    systemd-journal-remote (the journal tests write real
 #                    journal files with it and read them back with
-#                    journalctl) - apt-get update runs once, and only when
+#                    journalctl), and for make package and its test: rpm
+#                    (rpm -qlp), systemd (systemd-analyze verify), the other
+#                    architecture's C cross compiler (gcc-aarch64-linux-gnu
+#                    on amd64) - apt-get update runs once, and only when
 #                    something has to be installed
 #   syslog-ng        unpacked under build/tools/syslog-ng, not installed
 #                    (Debian's syslog-ng conflicts with rsyslog); see
@@ -30,7 +33,14 @@ declare -A packages=(
 	[gcc]=gcc
 	[logger]=bsdutils
 	[journalctl]=systemd
+	[rpm]=rpm
+	[systemd-analyze]=systemd
 )
+# make package builds amd64 and arm64: cgo needs the other one's C compiler.
+case $(uname -m) in
+x86_64) packages[aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu ;;
+aarch64) packages[x86_64-linux-gnu-gcc]=gcc-x86-64-linux-gnu ;;
+esac
 missing=()
 for cmd in "${!packages[@]}"; do
 	have "$cmd" || missing+=("${packages[$cmd]}")

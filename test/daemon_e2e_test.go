@@ -4,10 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -144,11 +144,7 @@ func TestDaemonPackResultsReachKinesis(t *testing.T) {
 			t.Errorf("%s: %d rows in the stream, want %d", q, got[q], n)
 		}
 	}
-	keys := make([]string, 0, len(got))
-	for k := range got {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(got))
 	if !slices.Equal(keys, want) {
 		t.Errorf("queries with results %v, want %v", keys, want)
 	}

@@ -1,8 +1,10 @@
 package awsconf
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/smithy-go/logging"
 )
 
 // cleanEnv removes every AWS variable that could leak from the machine into
@@ -206,7 +209,7 @@ func TestCredentials(t *testing.T) {
 			if tt.set != nil {
 				tt.set(&f)
 			}
-			cfg, err := Load(t.Context(), f, Kinesis)
+			cfg, err := Load(t.Context(), f, Kinesis, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -261,7 +264,7 @@ func TestProxy(t *testing.T) {
 	f = Defaults()
 	f.AccessKeyID, f.SecretAccessKey = "AKID", "secret"
 	f.EnableProxy, f.ProxyScheme, f.ProxyHost, f.ProxyPort = true, "http", "127.0.0.1", 3128
-	cfg, err := Load(t.Context(), f, Kinesis)
+	cfg, err := Load(t.Context(), f, Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +285,7 @@ func TestLoad(t *testing.T) {
 	f.AccessKeyID, f.SecretAccessKey = "AKID", "secret"
 	f.Region = "eu-west-1"
 	f.KinesisEndpoint = "http://127.0.0.1:4567"
-	cfg, err := Load(t.Context(), f, Kinesis)
+	cfg, err := Load(t.Context(), f, Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,19 +299,19 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("credentials are %T, want a cache", cfg.Credentials)
 	}
 	// The firehose config does not carry the Kinesis endpoint.
-	cfg, err = Load(t.Context(), f, Firehose)
+	cfg, err = Load(t.Context(), f, Firehose, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.BaseEndpoint != nil {
 		t.Fatalf("firehose endpoint %q", *cfg.BaseEndpoint)
 	}
-	if _, err := Load(t.Context(), f, "s3"); err == nil {
+	if _, err := Load(t.Context(), f, "s3", nil); err == nil {
 		t.Fatal("unknown service accepted")
 	}
 	f.EnforceFIPS = true
 	f.Region = "us-east-1"
-	if _, err := Load(t.Context(), f, Kinesis); err == nil || !strings.Contains(err.Error(), "Cannot override the endpoint when FIPS is enforced") {
+	if _, err := Load(t.Context(), f, Kinesis, nil); err == nil || !strings.Contains(err.Error(), "Cannot override the endpoint when FIPS is enforced") {
 		t.Fatalf("FIPS with endpoint: %v", err)
 	}
 }
@@ -385,7 +388,7 @@ func TestMissingAWSProfileEnv(t *testing.T) {
 	t.Setenv("AWS_PROFILE", "nope")
 	f := Defaults()
 	f.AccessKeyID, f.SecretAccessKey = "FLAG_ACCESS_KEY_ID", "flag_secret_key"
-	cfg, err := Load(t.Context(), f, Kinesis)
+	cfg, err := Load(t.Context(), f, Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +434,7 @@ func TestIMDSCredentials(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", srv.URL)
 	f := Defaults()
 	f.EnableProxy, f.ProxyScheme, f.ProxyHost, f.ProxyPort = true, "http", "127.0.0.1", 1 // would fail if IMDS used it
-	cfg, err := Load(t.Context(), f, Kinesis)
+	cfg, err := Load(t.Context(), f, Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,5 +447,29 @@ func TestIMDSCredentials(t *testing.T) {
 	}
 	if tokens.Load() == 0 || gets.Load() < 2 {
 		t.Fatalf("IMDSv2 not used: %d tokens, %d gets", tokens.Load(), gets.Load())
+	}
+}
+
+// The SDK's messages go to the logger Load is given, warnings at warning
+// level with aws_debug and at debug level without.
+func TestLoadLogger(t *testing.T) {
+	cleanEnv(t, t.TempDir())
+	for _, debug := range []bool{true, false} {
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		f := Defaults()
+		f.AccessKeyID, f.SecretAccessKey, f.Region, f.Debug = "AKID", "secret", "eu-west-1", debug
+		cfg, err := Load(t.Context(), f, Kinesis, log.With("component", "kinesis"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Logger.Logf(logging.Warn, "response body not drained")
+		want := `level=DEBUG msg="aws sdk" component=kinesis detail="response body not drained"`
+		if debug {
+			want = `level=WARN msg="aws sdk" component=kinesis detail="response body not drained"`
+		}
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("aws_debug=%v: log %q lacks %q", debug, buf.String(), want)
+		}
 	}
 }

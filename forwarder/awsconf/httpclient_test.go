@@ -93,7 +93,7 @@ func TestAnswerBeforeBodyDrainKeepsConnection(t *testing.T) {
 	f := Defaults()
 	f.AccessKeyID, f.SecretAccessKey = "AKID", "secret"
 	f.KinesisEndpoint = fake.URL()
-	cfg, err := Load(t.Context(), f, Kinesis)
+	cfg, err := Load(t.Context(), f, Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestProfileWithCABundle(t *testing.T) {
 	t.Setenv("AWS_CA_BUNDLE", bundle)
 	f := Defaults()
 	f.ProfileName, f.Region = "proc", "us-east-1"
-	cfg, err := Load(t.Context(), f, Kinesis)
+	cfg, err := Load(t.Context(), f, Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

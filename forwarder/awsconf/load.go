@@ -154,8 +154,10 @@ type readCloserOnly struct{ io.ReadCloser }
 // AWS_ENDPOINT_URL_* still apply when the endpoint flag is empty.
 //
 // The returned config is for that one service: its BaseEndpoint is the
-// service's endpoint flag.
-func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
+// service's endpoint flag. log receives the SDK's messages and the
+// credential chain's warnings (SDK messages at debug level, its warnings at
+// warning level with aws_debug); nil means slog.Default().
+func Load(ctx context.Context, f Flags, service string, log *slog.Logger) (aws.Config, error) {
 	if service != Kinesis && service != Firehose {
 		return aws.Config{}, fmt.Errorf("unknown AWS logger service %q (want kinesis or firehose)", service)
 	}
@@ -166,7 +168,10 @@ func Load(ctx context.Context, f Flags, service string) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	s := settings{hc: newHTTPClient(f), fips: f.EnforceFIPS, debug: f.Debug, log: slog.Default().With("service", service)}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := settings{hc: newHTTPClient(f), fips: f.EnforceFIPS, debug: f.Debug, log: log}
 	s.credFile, s.configFile = sharedFiles()
 	creds, err := credentialChain(ctx, f, s)
 	if err != nil {

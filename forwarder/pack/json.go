@@ -439,9 +439,3 @@ func truncRunes(s string, n int) string {
 	}
 	return s[:i]
 }
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(dst []byte, s string) []byte {
-	enc, _ := json.Marshal(s) // cannot fail for a string
-	return append(dst, enc...)
-}

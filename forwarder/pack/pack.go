@@ -22,11 +22,13 @@ package pack
 import (
 	"bytes"
 	"compress/gzip"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
+
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
+	"github.com/osquery-syslog/osquery-syslog/internal/uuid"
 )
 
 // Kind is the kind of osquery logger call an Entry came from.
@@ -122,7 +124,7 @@ const (
 	FirehoseMaxBatchBytes      = 4 << 20   // PutRecordBatch limit, data only
 	MaxPartitionKeyChars       = 256       // Kinesis partition keys are 1–256 Unicode characters
 	minRecordBytes             = 1024
-	randomKeyLen               = 36 // UUIDv4 text
+	randomKeyLen               = uuid.Len // UUIDv4 text
 )
 
 // Config configures a Packer. The zero value is not usable: Kinesis needs a
@@ -361,10 +363,10 @@ func New(cfg Config) (*Packer, error) {
 		p.host = truncRunes(cfg.HostIdentifier, MaxPartitionKeyChars)
 	}
 	if cfg.HostIdentifier != "" {
-		p.hostJSON = appendJSONString(nil, cfg.HostIdentifier)
+		p.hostJSON = jsonstr.Append(nil, cfg.HostIdentifier, jsonstr.Std)
 	}
 	if cfg.Version != "" {
-		p.verJSON = appendJSONString(nil, cfg.Version)
+		p.verJSON = jsonstr.Append(nil, cfg.Version, jsonstr.Std)
 	}
 	return p, nil
 }
@@ -597,24 +599,7 @@ func (p *Packer) partitionKey(line []byte, info topInfo) string {
 func (p *Packer) randomKey(want int) string {
 	if len(p.keys) < randomKeyLen {
 		n := max(want, 64)
-		raw := make([]byte, 16*n)
-		if _, err := rand.Read(raw); err != nil {
-			panic("pack: crypto/rand failed: " + err.Error()) // crypto/rand.Read never fails on supported systems
-		}
-		out := make([]byte, 0, randomKeyLen*n)
-		const hexd = "0123456789abcdef"
-		for k := 0; k < n; k++ {
-			u := raw[16*k : 16*k+16]
-			u[6] = u[6]&0x0f | 0x40 // version 4
-			u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
-			for j, c := range u {
-				if j == 4 || j == 6 || j == 8 || j == 10 {
-					out = append(out, '-')
-				}
-				out = append(out, hexd[c>>4], hexd[c&15])
-			}
-		}
-		p.keys = string(out)
+		p.keys = string(uuid.AppendV4(make([]byte, 0, randomKeyLen*n), n))
 	}
 	k := p.keys[:randomKeyLen]
 	p.keys = p.keys[randomKeyLen:]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/osquery-syslog/osquery-syslog/internal/ctxtime"
 )
 
 // Backoff computes retry delays: exponential with full jitter ("Exponential
@@ -54,16 +56,5 @@ func (b Backoff) Delay(attempt int) time.Duration {
 
 // Sleep waits Delay(attempt) or until ctx is done, returning ctx.Err() then.
 func (b Backoff) Sleep(ctx context.Context, attempt int) error {
-	d := b.Delay(attempt)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxtime.Sleep(ctx, b.Delay(attempt))
 }

@@ -42,7 +42,7 @@ func flags(t *testing.T) awsconf.Flags {
 
 func load(t *testing.T, f awsconf.Flags, service string) aws.Config {
 	t.Helper()
-	cfg, err := awsconf.Load(t.Context(), f, service)
+	cfg, err := awsconf.Load(t.Context(), f, service, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -508,7 +508,7 @@ func BenchmarkKinesisPut(b *testing.B) {
 	f := awsconf.Defaults()
 	f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
 	f.KinesisEndpoint = fake.URL()
-	cfg, err := awsconf.Load(b.Context(), f, awsconf.Kinesis)
+	cfg, err := awsconf.Load(b.Context(), f, awsconf.Kinesis, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,8 +1,9 @@
 package asl
 
 import (
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,13 +50,8 @@ type Condition struct {
 // them; SQLite compares those as text), LIKE on numeric columns, and
 // numeric constraints whose expression is not a base-10 integer.
 func Conditions(qc table.QueryContext) []Condition {
-	cols := make([]string, 0, len(qc.Constraints))
-	for name := range qc.Constraints {
-		cols = append(cols, name)
-	}
-	sort.Strings(cols)
 	var out []Condition
-	for _, name := range cols {
+	for _, name := range slices.Sorted(maps.Keys(qc.Constraints)) {
 		_, numeric := numColumn[name]
 		if !numeric && !textColumns[name] {
 			continue

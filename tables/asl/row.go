@@ -3,6 +3,7 @@ package asl
 import (
 	"strconv"
 
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 	"github.com/osquery-syslog/osquery-syslog/tables/asl/aslfile"
 )
 
@@ -43,45 +44,13 @@ func Row(keys []aslfile.Pair) map[string]string {
 			extra = append(extra, ',')
 		}
 		n++
-		extra = appendJSONString(extra, kv.Key)
+		extra = jsonstr.Append(extra, kv.Key, jsonstr.Boost)
 		extra = append(extra, ':')
-		extra = appendJSONString(extra, kv.Value.S)
+		extra = jsonstr.Append(extra, kv.Value.S, jsonstr.Boost)
 	}
 	extra = append(extra, '}', '\n')
 	row["extra"] = string(extra)
 	return row
-}
-
-// appendJSONString appends s quoted with Boost 1.77's JSON escapes.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789ABCDEF"
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"':
-			b = append(b, '\\', '"')
-		case c == '\\':
-			b = append(b, '\\', '\\')
-		case c == '/':
-			b = append(b, '\\', '/')
-		case c == '\b':
-			b = append(b, '\\', 'b')
-		case c == '\f':
-			b = append(b, '\\', 'f')
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }
 
 // rowBuilder builds rows straight from messages, reusing the decimal
@@ -162,16 +131,16 @@ func (b *rowBuilder) build(m *aslfile.Message) map[string]string {
 			if i > 0 {
 				e = append(e, ',')
 			}
-			e = appendJSONString(e, p.Key)
+			e = jsonstr.Append(e, p.Key, jsonstr.Boost)
 			e = append(e, ':')
-			e = appendJSONString(e, p.Value.S)
+			e = jsonstr.Append(e, p.Value.S, jsonstr.Boost)
 		}
 	} else {
 		for _, p := range pairs {
 			e = append(e, ',')
-			e = appendJSONString(e, p.Key)
+			e = jsonstr.Append(e, p.Key, jsonstr.Boost)
 			e = append(e, ':')
-			e = appendJSONString(e, p.Value.S)
+			e = jsonstr.Append(e, p.Value.S, jsonstr.Boost)
 		}
 	}
 	e = append(e, '}', '\n')

@@ -15,6 +15,9 @@ import (
 
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// The tests write state keys "test/..." (eventstore requires a registered namespace).
+var _ = eventstore.NewNamespace("test")
+
 var testSchema = eventstore.Schema{Name: "test", Columns: []eventstore.Column{{Name: "message", Type: eventstore.Text}}}
 
 // openStream opens a real event store with the test stream.

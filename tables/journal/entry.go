@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 )
 
 // The reader hands entries over in one buffer, each laid out (native byte
@@ -112,40 +114,11 @@ func canonInt(v []byte, lo, hi int64) (int64, bool) {
 	return n, n >= lo && n <= hi
 }
 
-// appendJSONString appends s as a JSON string. It must be valid UTF-8.
-func appendJSONString(b []byte, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
 // appendJSONValue appends a field value the way journalctl -o json writes
 // one: a string when it is valid UTF-8, else an array of its byte values.
 func appendJSONValue(b []byte, v []byte) []byte {
 	if utf8.Valid(v) {
-		return appendJSONString(b, v)
+		return jsonstr.Append(b, v, jsonstr.Journal)
 	}
 	b = append(b, '[')
 	for i, c := range v {

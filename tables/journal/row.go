@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"unsafe"
 
+	"github.com/osquery-syslog/osquery-syslog/internal/jsonstr"
 	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
 
@@ -195,7 +196,7 @@ func (m *mapper) fieldsJSON(text string, mono uint64) string {
 		}
 		name := str(f.name)
 		b = append(b, ',')
-		b = appendJSONString(b, name)
+		b = jsonstr.Append(b, name, jsonstr.Journal)
 		b = append(b, ':')
 		dup := false
 		for j := i + 1; j < len(m.others); j++ {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/osquery-syslog/osquery-syslog/eventstore"
 	"github.com/osquery-syslog/osquery-syslog/stats"
 	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
@@ -48,11 +49,14 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// StateKeyPrefix prefixes the event-store state key that holds the cursor
-// of the last stored entry, one per --journal_path.
-const StateKeyPrefix = "journal/"
+// stateNS owns the event-store state keys of the journal source: the
+// cursor of the last stored entry, one key per --journal_path.
+var stateNS = eventstore.NewNamespace("journal")
 
-func stateKey(path string) string { return StateKeyPrefix + "cursor:" + path }
+// StateKeyPrefix prefixes the state keys that hold the cursors.
+var StateKeyPrefix = stateNS.Prefix()
+
+func stateKey(path string) string { return stateNS.Key("cursor:" + path) }
 
 // StateReader reads the cursor stored by an earlier run.
 type StateReader interface {

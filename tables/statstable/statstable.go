@@ -16,9 +16,9 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
-// StateKeyPrefix prefixes the event-store state keys holding persisted
-// snapshots, one per source.
-const StateKeyPrefix = "stats/"
+// stateNS holds the persisted snapshots in the event store's state, one per
+// source: "stats/<source>".
+var stateNS = eventstore.NewNamespace("stats")
 
 // Name is the table name.
 const Name = "osquery_syslog_stats"
@@ -65,7 +65,7 @@ func Persist(reg *stats.Registry, store *eventstore.Store) error {
 		if err != nil {
 			return err
 		}
-		if err := store.PutState(StateKeyPrefix+s.Source, string(b)); err != nil {
+		if err := store.PutState(stateNS.Key(s.Source), string(b)); err != nil {
 			return err
 		}
 	}
@@ -89,7 +89,7 @@ func Table(reg *stats.Registry, store *eventstore.Store) tablekit.Table {
 			if store == nil {
 				return rows, nil
 			}
-			states, err := store.States(StateKeyPrefix)
+			states, err := store.States(stateNS.Prefix())
 			if err != nil {
 				return rows, err
 			}

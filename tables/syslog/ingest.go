@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
+	"github.com/osquery-syslog/osquery-syslog/internal/ctxtime"
 	"github.com/osquery-syslog/osquery-syslog/stats"
 	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 )
@@ -244,7 +245,7 @@ func newLimiter(rate int) *limiter {
 	if rate <= 0 {
 		return nil
 	}
-	return &limiter{rate: float64(rate), tokens: float64(rate), now: time.Now, sleep: sleepCtx}
+	return &limiter{rate: float64(rate), tokens: float64(rate), now: time.Now, sleep: func(ctx context.Context, d time.Duration) { _ = ctxtime.Sleep(ctx, d) }}
 }
 
 // wait takes one token, sleeping until there is one. Once ctx is done it
@@ -261,14 +262,5 @@ func (l *limiter) wait(ctx context.Context) {
 			return
 		}
 		l.sleep(ctx, time.Duration((1-l.tokens)/l.rate*float64(time.Second))+1)
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

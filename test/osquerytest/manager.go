@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -544,11 +545,11 @@ func (m *Manager) registerLocked(info *osquery.InternalExtensionInfo, registry o
 		return status(CodeFailed, "Incompatible extension SDK version", 0)
 	}
 	// The broadcast is checked completely before anything is added.
-	for _, reg := range sortedKeys(registry) {
+	for _, reg := range slices.Sorted(maps.Keys(registry)) {
 		if !slices.Contains(coreRegistries, reg) {
 			return status(CodeFailed, "Failed adding registry: Unknown registry: "+reg, 0)
 		}
-		for _, item := range sortedKeys(registry[reg]) {
+		for _, item := range slices.Sorted(maps.Keys(registry[reg])) {
 			if m.builtins[reg][item] {
 				return status(CodeFailed, "Failed adding registry: Registry item "+item+" conflicts with another item of the same name.", 0)
 			}
@@ -582,15 +583,6 @@ func (m *Manager) registerLocked(info *osquery.InternalExtensionInfo, registry o
 	}
 	m.notifyLocked()
 	return status(CodeSuccess, "OK", uuid)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func (h *handler) DeregisterExtension(_ context.Context, uuid osquery.ExtensionRouteUUID) (*osquery.ExtensionStatus, error) {

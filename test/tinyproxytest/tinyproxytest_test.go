@@ -35,7 +35,7 @@ func kinesisThroughProxy(t *testing.T, p *tinyproxytest.Proxy, fake *awsfake.Kin
 	f.KinesisEndpoint = fake.URL()
 	f.EnableProxy, f.ProxyScheme, f.ProxyHost, f.ProxyPort = true, "http", p.Host(), uint(p.Port())
 	f.ProxyUsername, f.ProxyPassword = user, pass
-	cfg, err := awsconf.Load(t.Context(), f, awsconf.Kinesis)
+	cfg, err := awsconf.Load(t.Context(), f, awsconf.Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestKinesisThroughProxy(t *testing.T) {
 	f.AccessKeyID, f.SecretAccessKey = "AKIDPROXY", "secret"
 	f.KinesisEndpoint = fake.URL()
 	f.ProxyHost, f.ProxyPort = p.Host(), uint(p.Port())
-	cfg, err := awsconf.Load(t.Context(), f, awsconf.Kinesis)
+	cfg, err := awsconf.Load(t.Context(), f, awsconf.Kinesis, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,29 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 
+	osquery "github.com/osquery/osquery-go"
 	"github.com/osquery/osquery-go/plugin/logger"
+	"github.com/osquery/osquery-go/plugin/table"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
 )
+
+// plugins is what the extension registers with osqueryd: every table (already
+// wrapped, see openTables) and a logger plugin per forwarder.
+func (a *app) plugins() []osquery.OsqueryPlugin {
+	var out []osquery.OsqueryPlugin
+	for _, t := range a.tables {
+		out = append(out, table.NewPlugin(t.Name, t.Columns, t.Generate, table.WithDescription(t.Description)))
+	}
+	for _, name := range slices.Sorted(maps.Keys(a.forwarders)) {
+		out = append(out, loggerPlugin(name, a.forwarders[name]))
+	}
+	return out
+}
 
 // loggerPlugin adapts a forwarder to osquery-go's logger plugin: every call
 // only queues the line durably and returns.
