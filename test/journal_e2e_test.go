@@ -131,6 +131,12 @@ func TestJournalThroughOsqueryd(t *testing.T) {
 		return n
 	}
 	sample := entries[7]
+	eq := func(col, field string) []osquerytest.Constraint {
+		return []osquerytest.Constraint{{Column: col, Op: osquerytest.OpEquals, Expr: string(sample[field])}}
+	}
+	sameAs := func(field string) int {
+		return count(func(w journaltest.Entry) bool { return string(w[field]) == string(sample[field]) })
+	}
 	t0, _ := strconv.ParseInt(rows[1000]["event_time"], 10, 64)
 	t1, _ := strconv.ParseInt(rows[2000]["event_time"], 10, 64)
 	eid2000 := rows[1999]["eid"]
@@ -139,14 +145,10 @@ func TestJournalThroughOsqueryd(t *testing.T) {
 		cons []osquerytest.Constraint
 		want int
 	}{
-		{"systemd_unit", []osquerytest.Constraint{{Column: "systemd_unit", Op: osquerytest.OpEquals, Expr: string(sample["_SYSTEMD_UNIT"])}},
-			count(func(w journaltest.Entry) bool { return string(w["_SYSTEMD_UNIT"]) == string(sample["_SYSTEMD_UNIT"]) })},
-		{"host", []osquerytest.Constraint{{Column: "host", Op: osquerytest.OpEquals, Expr: string(sample["_HOSTNAME"])}},
-			count(func(w journaltest.Entry) bool { return string(w["_HOSTNAME"]) == string(sample["_HOSTNAME"]) })},
-		{"identifier", []osquerytest.Constraint{{Column: "identifier", Op: osquerytest.OpEquals, Expr: string(sample["SYSLOG_IDENTIFIER"])}},
-			count(func(w journaltest.Entry) bool { return string(w["SYSLOG_IDENTIFIER"]) == string(sample["SYSLOG_IDENTIFIER"]) })},
-		{"boot_id", []osquerytest.Constraint{{Column: "boot_id", Op: osquerytest.OpEquals, Expr: string(sample["_BOOT_ID"])}},
-			count(func(w journaltest.Entry) bool { return string(w["_BOOT_ID"]) == string(sample["_BOOT_ID"]) })},
+		{"systemd_unit", eq("systemd_unit", "_SYSTEMD_UNIT"), sameAs("_SYSTEMD_UNIT")},
+		{"host", eq("host", "_HOSTNAME"), sameAs("_HOSTNAME")},
+		{"identifier", eq("identifier", "SYSLOG_IDENTIFIER"), sameAs("SYSLOG_IDENTIFIER")},
+		{"boot_id", eq("boot_id", "_BOOT_ID"), sameAs("_BOOT_ID")},
 		{"event_time range", []osquerytest.Constraint{
 			{Column: "event_time", Op: osquerytest.OpGreaterThanOrEquals, Expr: strconv.FormatInt(t0, 10)},
 			{Column: "event_time", Op: osquerytest.OpLessThan, Expr: strconv.FormatInt(t1, 10)}},
