@@ -17,6 +17,7 @@ import (
 
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
 	"github.com/osquery-syslog/osquery-syslog/stats"
+	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc"
 	"github.com/osquery-syslog/osquery-syslog/tables/eventsrc/eventsrctest"
 	. "github.com/osquery-syslog/osquery-syslog/tables/journal"
 	"github.com/osquery-syslog/osquery-syslog/tables/journal/journalcheck"
@@ -51,6 +52,7 @@ type harness struct {
 	src    *stats.Source
 	cancel context.CancelFunc
 	done   chan error
+	wrap   func(*eventstore.Stream) eventsrc.Sink // if set, what Run writes to
 }
 
 func newHarness(t *testing.T) *harness {
@@ -85,7 +87,11 @@ func (h *harness) start(cfg Config) {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	h.done = make(chan error, 1)
-	go func() { h.done <- Run(ctx, cfg, st, store, h.src, nil) }()
+	var sink eventsrc.Sink = st
+	if h.wrap != nil {
+		sink = h.wrap(st)
+	}
+	go func() { h.done <- Run(ctx, cfg, sink, store, h.src, nil) }()
 	h.t.Cleanup(h.stop)
 }
 
@@ -411,24 +417,18 @@ func (c *checkingSink) AppendState(events []eventstore.Event, state map[string]s
 func TestCursorWithEveryTransaction(t *testing.T) {
 	h := newHarness(t)
 	h.write("system.journal", journaltest.Generate(3000, 61))
-	store, err := eventstore.Open(h.db)
-	if err != nil {
-		t.Fatal(err)
+	var sink *checkingSink
+	h.wrap = func(st *eventstore.Stream) eventsrc.Sink {
+		sink = &checkingSink{Stream: st, t: t, cursor: slices.IndexFunc(Schema().Columns, func(c eventstore.Column) bool { return c.Name == "cursor" })}
+		return sink
 	}
-	defer store.Close()
-	st, err := store.Stream(Schema(), eventstore.Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink := &checkingSink{Stream: st, t: t, cursor: slices.IndexFunc(Schema().Columns, func(c eventstore.Column) bool { return c.Name == "cursor" })}
-	src := stats.NewRegistry().Source("journal")
 	// Reads and transactions of at most 500 entries: the writer commits
 	// whatever prefix of a read has arrived, so transactions cut across
 	// reads.
-	if err := ReadAll(context.Background(), Config{Path: h.dir, Since: Since{Kind: SinceAll}, BatchSize: 500}, sink, store, src, nil); err != nil {
-		t.Fatal(err)
-	}
-	if st.Count() != 3000 || sink.txns < 6 {
-		t.Errorf("%d rows in %d transactions", st.Count(), sink.txns)
+	h.start(Config{Since: Since{Kind: SinceAll}, BatchSize: 500})
+	h.waitCount(3000)
+	h.stop()
+	if sink.txns < 6 {
+		t.Errorf("3000 rows in %d transactions", sink.txns)
 	}
 }
