@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -38,16 +39,19 @@ func openJournal(a *app) (tablekit.Table, *source, error) {
 	}
 	src := &source{name: "journal", flag: "journal_path", stream: st,
 		setup: func(sst *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
-			return func(ctx context.Context) error {
-				// Run returns nil where the journal cannot be read, with
-				// the reason as the source's state: wait for the stop
-				// rather than set up again and again.
-				if err := journal.Run(ctx, cfg, st, a.store, sst, log); err != nil {
-					return err
-				}
-				<-ctx.Done()
-				return nil
-			}, nil
+			j, err := journal.Open(cfg, st, a.store, sst, log)
+			if errors.Is(err, journal.ErrUnavailable) {
+				// The reason is the source's state; setting up again
+				// would not change it.
+				return func(ctx context.Context) error {
+					<-ctx.Done()
+					return nil
+				}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			return j.Run, nil
 		}}
 	return journal.Table(st), src, nil
 }
@@ -90,7 +94,11 @@ func (a *app) queryJournal() (tablekit.Table, *source, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := journal.ReadAll(context.Background(), cfg, st, store, a.reg.Source("journal"), a.log.With("component", "journal")); err != nil {
+	j, err := journal.Open(cfg, st, store, a.reg.Source("journal"), a.log.With("component", "journal"))
+	if err == nil {
+		err = j.ReadAll(context.Background())
+	}
+	if err != nil && !errors.Is(err, journal.ErrUnavailable) {
 		return fail(err)
 	}
 	return journal.Table(st), nil, nil

@@ -339,21 +339,26 @@ func TestJournalRestartKillAndVacuum(t *testing.T) {
 	}
 }
 
-// Bad journal flag values fail the start-up, naming the flag.
+// Bad journal flag values fail the start-up, naming the flag: exit 2 for a
+// value that does not parse, 1 for a journal directory that is not there.
 func TestJournalBadFlags(t *testing.T) {
-	for _, tc := range []struct{ flag, value string }{
-		{"--journal_since", "yesterday"},
-		{"--journal_match", "_TRANSPORT"},
-		{"--journal_match", "lower=case"},
-		{"--journal_units", "ssh service"},
-		{"--journal_max_line", "10"},
-		{"--journal_events_max", "-1"},
+	for _, tc := range []struct {
+		flag, value string
+		code        int
+	}{
+		{"--journal_since", "yesterday", 2},
+		{"--journal_match", "_TRANSPORT", 2},
+		{"--journal_match", "lower=case", 2},
+		{"--journal_units", "ssh service", 2},
+		{"--journal_max_line", "10", 2},
+		{"--journal_events_max", "-1", 2},
+		{"--journal_path", "/nonexistent/journal", 1},
 	} {
 		t.Run(tc.flag+"="+tc.value, func(t *testing.T) {
 			dir := osquerytest.ShortTempDir(t)
 			p := startProcess(t, dir, []string{extBin, "daemon", "--database_path", filepath.Join(dir, "b.db"), "--disable_syslog", tc.flag, tc.value})
-			if code := p.waitExit(30 * time.Second); code != 2 {
-				t.Errorf("exit code %d, want 2", code)
+			if code := p.waitExit(30 * time.Second); code != tc.code {
+				t.Errorf("exit code %d, want %d", code, tc.code)
 			}
 			// The flag package itself names it with one dash.
 			if !strings.Contains(p.logs(), "-"+strings.TrimLeft(tc.flag, "-")) {

@@ -18,9 +18,9 @@
 // systemd headers or library (no libsystemd-dev), only cgo, which the
 // SQLite buffer needs anyway; a binary built on one host runs on any Linux
 // host, with or without systemd. Where libsystemd.so.0 is missing, and on
-// macOS or builds without cgo (reader_other.go), Run records the reason as
-// the journal source's state in osquery_syslog_stats ("unavailable: ...")
-// and returns; journal_messages exists and is empty; nothing fails.
+// macOS or builds without cgo (reader_other.go), Open records the reason as
+// the journal source's state in osquery_syslog_stats ("unavailable: ...");
+// journal_messages exists and is empty; nothing fails.
 //
 // github.com/coreos/go-systemd/v22/sdjournal was the other candidate: it
 // dlopens libsystemd too, but it compiles against systemd's headers, and it
@@ -48,8 +48,8 @@
 // # Reading a copied journal
 //
 // The query subcommand given --journal_path reads that journal (a copied
-// /var/log/journal, on any Linux host with libsystemd) to its end with
-// ReadAll into a private temporary buffer, and answers the SQL with
+// /var/log/journal, on any Linux host with libsystemd) to its end
+// (Reader.ReadAll) into a private temporary buffer, and answers the SQL with
 // journal_messages over it; --journal_since defaults to all there, and
 // --database_path is neither read for journal_messages nor written:
 //

@@ -69,21 +69,20 @@ const (
 	StateDisabled = "disabled"
 )
 
-// Run reads the journal into sink until ctx is done, continuing after the
-// cursor stored with the last batch. When the journal cannot be read on this
-// host (no libsystemd, a build without cgo, macOS) it records why as the
-// source's state and returns nil: the table stays empty, the extension runs.
-func Run(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
-	return run(ctx, cfg, sink, states, src, log, true)
+// Reader is an open journal, positioned after the cursor stored with the
+// last batch (or at Config.Since on a first start), with the sink its
+// entries go to.
+type Reader struct {
+	s *source
+	r *reader
 }
 
-// ReadAll is Run that returns once it has stored every entry there is: the
-// query subcommand reads a copied journal (--journal_path) with it.
-func ReadAll(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
-	return run(ctx, cfg, sink, states, src, log, false)
-}
-
-func run(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger, follow bool) error {
+// Open opens the journal and positions it: the setup of the source, whose
+// errors (a missing --journal_path, a store that cannot be read) come back
+// at once. When the journal cannot be read on this host (no libsystemd, a
+// build without cgo, macOS) it records why as the source's state and
+// returns an error wrapping ErrUnavailable.
+func Open(cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) (*Reader, error) {
 	cfg = cfg.withDefaults()
 	if log == nil {
 		log = slog.Default()
@@ -93,17 +92,54 @@ func run(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader
 	if errors.Is(err, ErrUnavailable) {
 		src.SetState("unavailable: " + err.Error())
 		log.Warn("journal not readable here; journal_messages stays empty", "err", err)
-		return nil
+		return nil, err
 	}
 	if err != nil {
 		src.Errors.Add(1)
 		src.SetError(err)
 		src.SetState("failed: " + err.Error())
+		return nil, err
+	}
+	src.SetState(StateReading)
+	return &Reader{s: s, r: r}, nil
+}
+
+// Run stores the entries into the sink as journald writes them, until ctx
+// is done, and closes the journal.
+func (j *Reader) Run(ctx context.Context) error {
+	defer j.r.close()
+	return j.s.run(ctx, j.r, true)
+}
+
+// ReadAll stores every entry there is, and closes the journal: the query
+// subcommand reads a copied journal (--journal_path) with it.
+func (j *Reader) ReadAll(ctx context.Context) error {
+	defer j.r.close()
+	return j.s.run(ctx, j.r, false)
+}
+
+// Run is Open and Reader.Run, except that where the journal cannot be read
+// it returns nil (the reason is the source's state): the table stays
+// empty, the process runs.
+func Run(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+	return openAnd(ctx, cfg, sink, states, src, log, (*Reader).Run)
+}
+
+// ReadAll is Open and Reader.ReadAll, returning nil where the journal
+// cannot be read, as Run does.
+func ReadAll(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger) error {
+	return openAnd(ctx, cfg, sink, states, src, log, (*Reader).ReadAll)
+}
+
+func openAnd(ctx context.Context, cfg Config, sink eventsrc.Sink, states StateReader, src *stats.Source, log *slog.Logger, read func(*Reader, context.Context) error) error {
+	j, err := Open(cfg, sink, states, src, log)
+	if errors.Is(err, ErrUnavailable) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	defer r.close()
-	src.SetState(StateReading)
-	return s.run(ctx, r, follow)
+	return read(j, ctx)
 }
 
 type source struct {
