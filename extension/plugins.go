@@ -7,10 +7,10 @@ import (
 
 	osquery "github.com/osquery/osquery-go"
 	"github.com/osquery/osquery-go/plugin/logger"
-	"github.com/osquery/osquery-go/plugin/table"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
 // plugins is what the extension registers with osqueryd: every table (already
@@ -18,7 +18,7 @@ import (
 func (a *app) plugins() []osquery.OsqueryPlugin {
 	var out []osquery.OsqueryPlugin
 	for _, t := range a.tables {
-		out = append(out, table.NewPlugin(t.Name, t.Columns, t.Generate, table.WithDescription(t.Description)))
+		out = append(out, tablekit.Plugin(t))
 	}
 	for _, name := range slices.Sorted(maps.Keys(a.forwarders)) {
 		out = append(out, loggerPlugin(name, a.forwarders[name]))

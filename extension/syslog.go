@@ -22,17 +22,7 @@ func openSyslog(a *app) (tablekit.Table, *source, error) {
 	cfg := a.cfg.syslogFlags.Config()
 	src := &source{name: "syslog", flag: "syslog_pipe_path", stream: st,
 		setup: func(sst *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
-			// Opening the pipe is the whole setup: its errors (permissions,
-			// another reader holding the lock) come back here at once.
-			f, err := syslog.OpenPipe(cfg.PipePath, log)
-			if err != nil {
-				return nil, err
-			}
-			return func(ctx context.Context) error {
-				defer f.Close()
-				log.Info("reading syslog pipe", "path", cfg.PipePath)
-				return syslog.Ingest(ctx, f, cfg, st, sst, log)
-			}, nil
+			return syslog.Open(cfg, st, sst, log)
 		}}
 	return syslog.Table(st), src, nil
 }

@@ -519,7 +519,7 @@ func checkUnitCommand(t *testing.T, argv []string, flags map[string]string) {
 			t.Fatalf("the unit's command exited:\n%s", p.logs())
 		}
 		logs := p.logs()
-		for _, want := range []string{"daemon running", "query=pack_syslog-security_", `msg="reading syslog pipe" path=` + flags["syslog_pipe_path"]} {
+		for _, want := range []string{"daemon running", "query=pack_syslog-security_", `msg="reading syslog pipe" component=syslog path=` + flags["syslog_pipe_path"]} {
 			if !strings.Contains(logs, want) {
 				return fmt.Errorf("no %q in its log yet", want)
 			}

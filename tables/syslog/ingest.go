@@ -65,20 +65,29 @@ func (c Config) writer(sink eventsrc.Sink, src *stats.Source, log *slog.Logger) 
 // ctx is done, then flushes what it has read and returns nil. A pipe that
 // cannot be set up is reported at once.
 func Run(ctx context.Context, cfg Config, st *eventstore.Stream, src *stats.Source, log *slog.Logger) error {
-	return run(ctx, cfg, st, src, log)
+	ingest, err := Open(cfg, st, src, log)
+	if err != nil {
+		return err
+	}
+	return ingest(ctx)
 }
 
-func run(ctx context.Context, cfg Config, sink eventsrc.Sink, src *stats.Source, log *slog.Logger) error {
+// Open sets up the pipe at cfg.PipePath: its errors (permissions, another
+// reader holding the lock) come back here at once. The returned function
+// ingests the pipe into sink until ctx is done, as Ingest, and closes it.
+func Open(cfg Config, sink eventsrc.Sink, src *stats.Source, log *slog.Logger) (func(context.Context) error, error) {
 	if log == nil {
 		log = slog.Default()
 	}
 	f, err := OpenPipe(cfg.PipePath, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer f.Close()
-	log.Info("reading syslog pipe", "path", cfg.PipePath)
-	return Ingest(ctx, f, cfg, sink, src, log)
+	return func(ctx context.Context) error {
+		defer f.Close()
+		log.Info("reading syslog pipe", "path", cfg.PipePath)
+		return Ingest(ctx, f, cfg, sink, src, log)
+	}, nil
 }
 
 // Ingest reads rsyslog CSV lines from r into sink until ctx is done or r

@@ -150,7 +150,7 @@ func TestTableGenerate(t *testing.T) {
 func TestTablePluginCall(t *testing.T) {
 	st := newStream(t)
 	eids := fillTable(t, st)
-	p := tablekit.Plugin(Table(st), tablekit.Options{Logger: quietLog()})
+	p := tablekit.Plugin(tablekit.Wrap(Table(st), tablekit.Options{Logger: quietLog()}))
 	ctxJSON, _ := json.Marshal(map[string]any{"constraints": []any{
 		map[string]any{"name": "eid", "affinity": "BIGINT", "list": []any{map[string]any{"op": 32, "expr": fmt.Sprint(eids[1])}}},
 		map[string]any{"name": "severity", "affinity": "INTEGER", "list": []any{map[string]any{"op": 2, "expr": "3"}}},

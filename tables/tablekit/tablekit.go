@@ -100,10 +100,10 @@ func Wrap(t Table, o Options) Table {
 	return t
 }
 
-// Plugin returns the osquery-go table plugin serving t (wrapped with o).
-func Plugin(t Table, o Options) *table.Plugin {
-	w := Wrap(t, o)
-	return table.NewPlugin(w.Name, w.Columns, w.Generate, table.WithDescription(w.Description))
+// Plugin returns the osquery-go table plugin serving t, which the caller
+// has wrapped (Wrap) once for every way it is served.
+func Plugin(t Table) *table.Plugin {
+	return table.NewPlugin(t.Name, t.Columns, t.Generate, table.WithDescription(t.Description))
 }
 
 func describe(qc table.QueryContext) string {
