@@ -42,6 +42,8 @@ FUZZ_TARGETS := \
 	./tables/syslog:FuzzParseLine \
 	./tables/logfile:FuzzSplit \
 	./tables/eventsrc:FuzzTruncate \
+	./tables/journal:FuzzRow \
+	./internal/jsonstr:FuzzAppend \
 	./forwarder/pack:FuzzSplit \
 	./forwarder/pack:FuzzKPL \
 	./forwarder/pack:FuzzValid \

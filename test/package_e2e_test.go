@@ -142,6 +142,7 @@ func testRPMContents(t *testing.T, rpms [2]string) {
 		pkgShare + "/osquery.example.conf":       "-rw-r--r--",
 		pkgShare + "/daemon.example.conf":        "-rw-r--r--",
 		pkgShare + "/packs/syslog-security.conf": "-rw-r--r--",
+		pkgShare + "/packs/journal-security.conf": "-rw-r--r--",
 		pkgShare + "/rsyslog/osquery-syslog-legacy.conf": "-rw-r--r--",
 		pkgShare + "/rsyslog/syslog-ng.conf":             "-rw-r--r--",
 	}
@@ -351,6 +352,7 @@ func checkInstalled(t *testing.T, version string) {
 		{pkgShare + "/osquery.example.conf", 0o644},
 		{pkgShare + "/daemon.example.conf", 0o644},
 		{pkgShare + "/packs/syslog-security.conf", 0o644},
+		{pkgShare + "/packs/journal-security.conf", 0o644},
 		{pkgShare + "/rsyslog/osquery-syslog-legacy.conf", 0o644},
 		{pkgShare + "/rsyslog/syslog-ng.conf", 0o644},
 		{pkgState, fs.ModeDir | 0o750},
