@@ -101,7 +101,7 @@ func Columns() []table.ColumnDefinition {
 		table.TextColumn("message", table.ColumnDescription("MESSAGE, byte for byte: multi-line text stays whole and a binary MESSAGE keeps its bytes")),
 		table.TextColumn("cursor", table.ColumnDescription("__CURSOR: journald's position of the entry (journalctl --cursor / --after-cursor)")),
 		table.TextColumn("fields", table.ColumnDescription("Every other field of the entry, and __MONOTONIC_TIMESTAMP, as a JSON object: a UTF-8 value as a string, any other as an array of byte values (as journalctl -o json writes them); a field that occurs more than once as an array of its values")),
-		table.IntegerColumn("truncated", table.ColumnDescription("1 if MESSAGE was longer than --journal_max_line and was cut to that many bytes, else 0")),
+		table.IntegerColumn("truncated", table.ColumnDescription("1 if MESSAGE was longer than --journal_max_line and was cut to at most that many bytes, never inside a UTF-8 character, else 0")),
 		eventsrc.EIDColumn(),
 	}
 }
@@ -122,12 +122,8 @@ func Pushdown() map[string]tablekit.Pushdown {
 
 // Table is journal_messages over st, a stream opened with Schema().
 func Table(st *eventstore.Stream) tablekit.Table {
-	cols := Columns()
-	return tablekit.Table{
-		Name: TableName,
-		Description: "systemd journal entries (journald, or a copied journal directory), with syslog_messages' " +
+	return tablekit.StreamTable(TableName,
+		"systemd journal entries (journald, or a copied journal directory), with syslog_messages' "+
 			"columns plus journald's own fields.",
-		Columns:  cols,
-		Generate: tablekit.StreamGenerate(st, cols, Pushdown()),
-	}
+		st, Columns(), Pushdown())
 }

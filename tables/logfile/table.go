@@ -51,7 +51,7 @@ func Columns() []table.ColumnDefinition {
 		table.TextColumn("message", table.ColumnDescription("The line without its newline (and without a CR before it)")),
 		table.BigIntColumn("offset", table.ColumnDescription("Byte offset of the line's start in its file generation")),
 		table.BigIntColumn("inode", table.ColumnDescription("Inode of the file generation the line was read from")),
-		table.IntegerColumn("truncated", table.ColumnDescription("1 if the line was longer than --logfile_max_line and was cut to that many bytes, else 0")),
+		table.IntegerColumn("truncated", table.ColumnDescription("1 if the line was longer than --logfile_max_line and was cut to at most that many bytes, never inside a UTF-8 character, else 0")),
 		eventsrc.EIDColumn(),
 	}
 }
@@ -68,12 +68,8 @@ func Pushdown() map[string]tablekit.Pushdown {
 
 // Table is logfile_lines over st, a stream opened with Schema().
 func Table(st *eventstore.Stream) tablekit.Table {
-	cols := Columns()
-	return tablekit.Table{
-		Name: TableName,
-		Description: "Lines of the log files matched by --logfile_paths, each complete line exactly once " +
+	return tablekit.StreamTable(TableName,
+		"Lines of the log files matched by --logfile_paths, each complete line exactly once "+
 			"across rename rotation, copytruncate, delete and recreate, and restarts.",
-		Columns:  cols,
-		Generate: tablekit.StreamGenerate(st, cols, Pushdown()),
-	}
+		st, Columns(), Pushdown())
 }

@@ -71,7 +71,7 @@ func Columns() []table.ColumnDefinition {
 		table.TextColumn("tag", table.ColumnDescription("Syslog tag, e.g. CRON[16538], with one trailing ':' removed")),
 		table.TextColumn("message", table.ColumnDescription("The message text")),
 		table.BigIntColumn("event_time", table.ColumnDescription("datetime as unix seconds, honouring its UTC offset; the ingestion time if it does not parse")),
-		table.IntegerColumn("truncated", table.ColumnDescription("1 if the line was longer than --syslog_max_line and was cut to that many bytes, else 0")),
+		table.IntegerColumn("truncated", table.ColumnDescription("1 if the line was longer than --syslog_max_line and was cut to at most that many bytes, never inside a UTF-8 character, else 0")),
 		eventsrc.EIDColumn(),
 	}
 }
@@ -92,12 +92,8 @@ func Pushdown() map[string]tablekit.Pushdown {
 
 // Table is syslog_messages over st, a stream opened with Schema().
 func Table(st *eventstore.Stream) tablekit.Table {
-	cols := Columns()
-	return tablekit.Table{
-		Name: TableName,
-		Description: "Syslog messages that rsyslog or syslog-ng wrote to the extension's pipe, " +
+	return tablekit.StreamTable(TableName,
+		"Syslog messages that rsyslog or syslog-ng wrote to the extension's pipe, "+
 			"with osquery's syslog_events columns plus event_time and truncated.",
-		Columns:  cols,
-		Generate: tablekit.StreamGenerate(st, cols, Pushdown()),
-	}
+		st, Columns(), Pushdown())
 }

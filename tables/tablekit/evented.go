@@ -9,6 +9,12 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
 )
 
+// StreamTable is an evented table: name, described, with cols served from
+// st through StreamGenerate with push.
+func StreamTable(name, description string, st *eventstore.Stream, cols []table.ColumnDefinition, push map[string]Pushdown) Table {
+	return Table{Name: name, Description: description, Columns: cols, Generate: StreamGenerate(st, cols, push)}
+}
+
 // StreamGenerate returns a generate function serving the rows of st. The
 // table's columns may name "eid", "time" and any schema column; push says
 // which constraints become store conditions (see Conds). A Cursor in the
