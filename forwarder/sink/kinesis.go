@@ -37,6 +37,7 @@ func KinesisLimits(maxRecordKiB int) Limits {
 		MaxBatchBytes:     max(KinesisMaxBatchBytes, rec),
 		MaxRecordBytes:    rec,
 		CountPartitionKey: true,
+		BillingUnit:       KinesisBillingUnit,
 	}
 }
 

@@ -42,6 +42,25 @@ type Limits struct {
 	// CountPartitionKey: a record's size is len(Data)+len(PartitionKey)
 	// (Kinesis); otherwise len(Data) (Firehose).
 	CountPartitionKey bool
+	// BillingUnit is the service's billing step per record, in bytes:
+	// Kinesis bills PUT payload units of 25 KiB (a record costs one per
+	// started 25 KiB), Firehose rounds every record up to 5 KiB. 0 counts
+	// one unit per record.
+	BillingUnit int
+}
+
+// Kinesis and Firehose billing steps (see Limits.BillingUnit).
+const (
+	KinesisBillingUnit  = 25 << 10
+	FirehoseBillingUnit = 5 << 10
+)
+
+// Units is what a record of n data bytes is billed as.
+func (l Limits) Units(n int) int64 {
+	if l.BillingUnit <= 0 {
+		return 1
+	}
+	return int64(max(1, (n+l.BillingUnit-1)/l.BillingUnit))
 }
 
 // Size is the size of r counted against l.
