@@ -47,7 +47,7 @@ type Flags struct {
 	DisableIMDSv1Fallback   bool   // aws_disable_imdsv1_fallback
 	EnforceFIPS             bool   // aws_enforce_fips
 	KinesisStream           string // aws_kinesis_stream: stream name or ARN
-	KinesisPeriod           uint64 // aws_kinesis_period: seconds between flushes, default 10
+	KinesisPeriod           uint64 // aws_kinesis_period: longest wait of a line, seconds, default 10
 	KinesisRandomPK         bool   // aws_kinesis_random_partition_key: same as aws_kinesis_partition_key=random
 	KinesisEndpoint         string // aws_kinesis_endpoint: endpoint override (skips region validation)
 	KinesisRegion           string // aws_kinesis_region: beats aws_region
@@ -57,7 +57,7 @@ type Flags struct {
 	KinesisPartitionKey     string // aws_kinesis_partition_key (ours): "", "random" or "field:<name>", see PartitionKey
 
 	FirehoseStream      string // aws_firehose_stream
-	FirehosePeriod      uint64 // aws_firehose_period, default 10
+	FirehosePeriod      uint64 // aws_firehose_period: longest wait of a line, seconds, default 10
 	FirehoseEndpoint    string // aws_firehose_endpoint
 	FirehoseRegion      string // aws_firehose_region
 	FirehoseCompression string // aws_firehose_compression (ours): "" or "gzip"
@@ -101,7 +101,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.EnforceFIPS, "aws_enforce_fips", false, "Use FIPS endpoints only (no endpoint overrides; US regions only)")
 
 	fs.StringVar(&f.KinesisStream, "aws_kinesis_stream", "", "Kinesis Data Stream name or ARN (required by the kinesis logger)")
-	fs.Uint64Var(&f.KinesisPeriod, "aws_kinesis_period", 10, "Seconds between flushes to Kinesis")
+	fs.Uint64Var(&f.KinesisPeriod, "aws_kinesis_period", 10, "Longest a log line waits before it is sent to Kinesis, in seconds: lines wait to fill aggregates, a full record or request is sent at once")
 	fs.BoolVar(&f.KinesisRandomPK, "aws_kinesis_random_partition_key", false, "Random partition key per record (same as --aws_kinesis_partition_key=random)")
 	fs.StringVar(&f.KinesisEndpoint, "aws_kinesis_endpoint", "", "Kinesis endpoint URL override (skips region validation)")
 	fs.StringVar(&f.KinesisRegion, "aws_kinesis_region", "", "Kinesis region (beats --aws_region)")
@@ -111,7 +111,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.KinesisPartitionKey, "aws_kinesis_partition_key", "", `Partition key: "" = host identifier (osquery's default), "random" = random UUID, "field:<name>" = the value of top-level JSON field <name> of the log line, host identifier when it is missing`)
 
 	fs.StringVar(&f.FirehoseStream, "aws_firehose_stream", "", "Firehose delivery stream name (required by the firehose logger)")
-	fs.Uint64Var(&f.FirehosePeriod, "aws_firehose_period", 10, "Seconds between flushes to Firehose")
+	fs.Uint64Var(&f.FirehosePeriod, "aws_firehose_period", 10, "Longest a log line waits before it is sent to Firehose, in seconds: lines wait to fill joined records, a full record or request is sent at once")
 	fs.StringVar(&f.FirehoseEndpoint, "aws_firehose_endpoint", "", "Firehose endpoint URL override (skips region validation)")
 	fs.StringVar(&f.FirehoseRegion, "aws_firehose_region", "", "Firehose region (beats --aws_region)")
 	fs.StringVar(&f.FirehoseCompression, "aws_firehose_compression", "", `Compress each Firehose record: "" (none) or "gzip"`)
