@@ -112,6 +112,7 @@ type Option func(*options)
 
 type options struct {
 	limits   *Limits
+	wire     string
 	kinesis  []func(*kinesis.Options)
 	firehose []func(*firehose.Options)
 }
@@ -119,6 +120,10 @@ type options struct {
 // WithLimits replaces the service's limits (e.g. fewer records per
 // request). Kinesis' Describe then leaves them alone.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = &l } }
+
+// WithKinesisWire selects the wire format of PutRecords: WireJSON (the
+// default) or WireCBOR.
+func WithKinesisWire(wire string) Option { return func(o *options) { o.wire = wire } }
 
 // WithKinesisOptions adds SDK client options (NewKinesis only).
 func WithKinesisOptions(fns ...func(*kinesis.Options)) Option {
