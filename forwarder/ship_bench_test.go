@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -393,4 +394,81 @@ func BenchmarkBilledUnits(b *testing.B) {
 			b.ReportMetric(float64(base)/float64(ours), "fewer-units-x")
 		})
 	}
+}
+
+// BenchmarkLogBusy times logger calls (Forwarder.Log: the durable append a
+// Thrift logger call makes) while the senders ship a backlog of 100,000
+// lines to the local sink, KPL-aggregated (the default): the latency
+// osqueryd sees when the extension is busiest. b.N calls are made back to
+// back; p50/p99/max are reported.
+func BenchmarkLogBusy(b *testing.B) {
+	rows := typicalRows(4096)
+	ls := startLocalSink(b)
+	f := awsconf.Defaults()
+	f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
+	f.KinesisEndpoint = "http://" + ls.addr
+	cfg, err := awsconf.Load(b.Context(), f, awsconf.Kinesis)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := sink.NewKinesis(cfg, "bench", sink.WithKinesisWire(f.Wire()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pc := pack.DefaultConfig(pack.Kinesis)
+	pc.Aggregate, pc.HostIdentifier = true, "bench-host"
+	packer, err := pack.New(pc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	q, err := db.Queue(awsconf.Kinesis, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const backlog = 100000
+	for i := 0; i < backlog; i += 1000 {
+		batch := make([][]byte, 1000)
+		for j := range batch {
+			batch[j] = rows[(i+j)%len(rows)]
+		}
+		if err := q.AppendMany(uint8(pack.Result), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var src stats.Source
+	var logBuf bytes.Buffer
+	fw := New(Config{Period: time.Second}, q, packer, s, &src, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan error, 1)
+	go func() { done <- fw.Run(ctx) }()
+	for src.Shipped.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	busy := 0
+	b.ResetTimer()
+	for i := range b.N {
+		if q.Len() > int64(b.N-i) {
+			busy++
+		}
+		t0 := time.Now()
+		if err := fw.Log(pack.Result, rows[i%len(rows)]); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	slices.Sort(lat)
+	pct := func(p int) float64 { return float64(lat[(len(lat)-1)*p/100].Microseconds()) }
+	b.ReportMetric(pct(50), "p50-µs")
+	b.ReportMetric(pct(99), "p99-µs")
+	b.ReportMetric(pct(100), "max-µs")
+	b.ReportMetric(float64(busy)/float64(b.N), "calls-with-backlog")
 }
