@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/queue"
@@ -100,9 +102,26 @@ func serveShipSink() int {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
+		nbytes.Add(int64(len(body)))
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-amz-cbor") {
+			var in struct{ Records []cbor.RawMessage }
+			if err := cbor.Unmarshal(body, &in); err != nil {
+				w.WriteHeader(400)
+				return
+			}
+			records.Add(int64(len(in.Records)))
+			type result struct{ SequenceNumber, ShardId string }
+			res := make([]result, len(in.Records))
+			for i := range res {
+				res[i] = result{"49590338271490256608559692538361571095921575989136588898", "shardId-000000000000"}
+			}
+			out, _ := cbor.Marshal(map[string]any{"FailedRecordCount": 0, "Records": res})
+			w.Header().Set("Content-Type", "application/x-amz-cbor-1.1")
+			w.Write(out)
+			return
+		}
 		n := bytes.Count(body, []byte(`"Data":`))
 		records.Add(int64(n))
-		nbytes.Add(int64(len(body)))
 		var out bytes.Buffer
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Firehose") {
@@ -191,7 +210,8 @@ func (ls *localSink) stats(b *testing.B) sinkStats {
 
 // BenchmarkShip measures the whole ship path: b.N typical result lines
 // already in the durable queue are read, packed (per case: one record per
-// line, KPL aggregation, Firehose newline joining, gzip), sent through the
+// line, KPL aggregation, Firehose newline joining, gzip; Kinesis in its
+// default CBOR wire format, and once in JSON), sent through the
 // real AWS SDK client over loopback HTTP to a local sink with 4 requests in
 // flight, and acknowledged (deleted) in the queue. It reports wall-clock
 // records/s and MB/s, records and MB per CPU-second of the whole process
@@ -202,12 +222,14 @@ func BenchmarkShip(b *testing.B) {
 		service     string
 		aggregate   bool
 		compression string
+		wire        string // Kinesis: "" = the default (cbor)
 	}{
-		{"kinesis_plain", awsconf.Kinesis, false, ""},
-		{"kinesis_aggregated", awsconf.Kinesis, true, ""},
-		{"kinesis_aggregated_gzip", awsconf.Kinesis, true, "gzip"},
-		{"firehose_joined", awsconf.Firehose, false, ""},
-		{"firehose_joined_gzip", awsconf.Firehose, false, "gzip"},
+		{"kinesis_plain", awsconf.Kinesis, false, "", ""},
+		{"kinesis_aggregated", awsconf.Kinesis, true, "", ""},
+		{"kinesis_aggregated_gzip", awsconf.Kinesis, true, "gzip", ""},
+		{"kinesis_aggregated_json", awsconf.Kinesis, true, "", awsconf.WireJSON},
+		{"firehose_joined", awsconf.Firehose, false, "", ""},
+		{"firehose_joined_gzip", awsconf.Firehose, false, "gzip", ""},
 	}
 	rows := typicalRows(4096)
 	ls := startLocalSink(b)
@@ -227,7 +249,10 @@ func BenchmarkShip(b *testing.B) {
 				s, err = sink.NewFirehose(cfg, "bench")
 			} else {
 				pc.Aggregate = c.aggregate
-				s, err = sink.NewKinesis(cfg, "bench")
+				if c.wire != "" {
+					f.KinesisWire = c.wire
+				}
+				s, err = sink.NewKinesis(cfg, "bench", sink.WithKinesisWire(f.Wire()))
 			}
 			if err != nil {
 				b.Fatal(err)

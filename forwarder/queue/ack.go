@@ -81,6 +81,7 @@ func (q *Queue) persistAcks(pieces []span) error {
 		return err
 	}
 	q.ackRows += len(pieces)
+	q.db.wrote(4096 * len(pieces))
 	// len(q.acked.s) may be read under db.mu alone: changes hold both.
 	if q.ackRows > 2*len(q.acked.s)+compactRows {
 		return q.rewriteAcks(q.compactSpans())

@@ -82,6 +82,11 @@ func (q *Queue) appendLocked(kind uint8, lines [][]byte, now int64) error {
 			return fmt.Errorf("queueing log lines: %w", err)
 		}
 	}
+	n := 0
+	for _, l := range lines {
+		n += len(l) + 32
+	}
+	q.db.wrote(n)
 	q.mu.Lock()
 	q.lastID = id + int64(len(lines)) - 1
 	q.segs[len(q.segs)-1].end = q.lastID
@@ -208,5 +213,6 @@ func (q *Queue) dropLocked() error {
 		return fmt.Errorf("dropping acknowledged segments: %w", err)
 	}
 	q.ackRows -= int(deleted)
+	q.db.wrote(checkpointBytes) // a drop rewrites many pages
 	return nil
 }
