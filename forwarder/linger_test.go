@@ -174,41 +174,8 @@ func TestLingerWaitsAtMostPeriodPlusOneRequest(t *testing.T) {
 	s := &clockSink{clk: clk, reqTime: reqTime, arrived: map[int]time.Time{}}
 	src := stats.NewRegistry().Source("kinesis")
 	f := New(Config{Period: period, Clock: clk}, q, p, s, src, nil)
-	var hooked atomic.Int64
-	hooked.Store(-1)
-	f.idle = func() { hooked.Store(f.taken.Load()) }
-	// settle returns once Run has taken every signal sent to it, gone back
-	// to waiting after the last one, and no request is in flight: only
-	// then may the clock move without a flush running late.
-	settle := func() {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			taken := f.taken.Load()
-			if f.signals.Load()+clk.fired.Load() == taken && hooked.Load() == taken && len(f.slots) == 0 {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("forwarder never settled: signals %d fired %d taken %d hooked %d in flight %d",
-					f.signals.Load(), clk.fired.Load(), taken, hooked.Load(), len(f.slots))
-			}
-			runtime.Gosched()
-		}
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- f.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	settle()
-	// advance moves the clock on by d, one due timer at a time, letting
-	// the forwarder act on each before time goes on.
-	advance := func(d time.Duration) {
-		target := clk.Now().Add(d)
-		for !clk.Step(target) {
-			settle()
-		}
-		settle()
-	}
+	h := runClocked(t, f, clk)
+	settle, advance := h.settle, h.advance
 
 	rng := rand.New(rand.NewPCG(3, 4))
 	logged := map[int]time.Time{}
@@ -284,6 +251,59 @@ func TestLingerWaitsAtMostPeriodPlusOneRequest(t *testing.T) {
 	}
 }
 
+// clocked runs a Forwarder on a fake clock and knows when it is idle.
+type clocked struct {
+	tb     testing.TB
+	f      *Forwarder
+	clk    *fakeClock
+	hooked atomic.Int64
+	stop   func() // ends Run and waits for it; idempotent
+}
+
+// runClocked starts f.Run, stopped when tb ends, and waits until it idles.
+func runClocked(tb testing.TB, f *Forwarder, clk *fakeClock) *clocked {
+	h := &clocked{tb: tb, f: f, clk: clk}
+	h.hooked.Store(-1)
+	f.idle = func() { h.hooked.Store(f.taken.Load()) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	h.stop = sync.OnceFunc(func() { cancel(); <-done })
+	tb.Cleanup(h.stop)
+	h.settle()
+	return h
+}
+
+// settle returns once Run has taken every signal sent to it, gone back to
+// waiting after the last one, and no request is in flight: only then may
+// the clock move without a flush running late.
+func (h *clocked) settle() {
+	h.tb.Helper()
+	f, clk := h.f, h.clk
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		taken := f.taken.Load()
+		if f.signals.Load()+clk.fired.Load() == taken && h.hooked.Load() == taken && len(f.slots) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.tb.Fatalf("forwarder never settled: signals %d fired %d taken %d hooked %d in flight %d",
+				f.signals.Load(), clk.fired.Load(), taken, h.hooked.Load(), len(f.slots))
+		}
+		runtime.Gosched()
+	}
+}
+
+// advance moves the clock on by d, one due timer at a time, letting the
+// forwarder act on each before time goes on.
+func (h *clocked) advance(d time.Duration) {
+	target := h.clk.Now().Add(d)
+	for !h.clk.Step(target) {
+		h.settle()
+	}
+	h.settle()
+}
+
 func (s *clockSink) requestsSoFar() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -293,4 +313,104 @@ func (s *clockSink) requestsSoFar() int {
 func itoa(i int) string {
 	b, _ := json.Marshal(i)
 	return string(b)
+}
+
+// sizeSink accepts everything and keeps the size of every record.
+type sizeSink struct {
+	limits sink.Limits
+	mu     sync.Mutex
+	sizes  []int
+}
+
+func (s *sizeSink) Name() string        { return "size" }
+func (s *sizeSink) Limits() sink.Limits { return s.limits }
+func (s *sizeSink) Put(_ context.Context, recs []sink.Record) (sink.Result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range recs {
+		s.sizes = append(s.sizes, len(r.Data))
+	}
+	return sink.Result{}, nil
+}
+
+// BenchmarkTrickleCost is what a fleet pays at real osquery rates: 1,000
+// typical result rows handed over one logger call at a time at 200 rows/s
+// (on a fake clock, so it takes no wall time), shipped by the forwarder
+// with the plugins' defaults and a given period. It reports the records
+// and billed units (Kinesis 25 KiB PUT payload units, Firehose 5 KiB
+// steps) per 1,000 rows against osquery's one record per row.
+func BenchmarkTrickleCost(b *testing.B) {
+	rows := typicalRows(1000)
+	cases := []struct {
+		name    string
+		service pack.Service
+		gzip    bool
+		period  time.Duration
+	}{
+		{"kinesis_aggregated", pack.Kinesis, false, 10 * time.Second},
+		{"kinesis_aggregated_gzip", pack.Kinesis, true, 10 * time.Second},
+		{"kinesis_aggregated_period1s", pack.Kinesis, false, time.Second},
+		{"firehose_joined", pack.Firehose, false, 10 * time.Second},
+		{"firehose_joined_gzip", pack.Firehose, true, 10 * time.Second},
+		{"firehose_joined_period1s", pack.Firehose, false, time.Second},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			limits, perRowExtra := sink.KinesisLimits(0), len(`,"log_type":"result"`)
+			pc := pack.DefaultConfig(c.service)
+			if c.service == pack.Firehose {
+				limits, perRowExtra = sink.FirehoseLimits(), len(`,"log_type":"result"`)+1
+			} else {
+				pc.Aggregate = true
+			}
+			pc.HostIdentifier = "bench-host"
+			if c.gzip {
+				pc.Compression = "gzip"
+			}
+			var ours, base, records int64
+			for b.Loop() {
+				p, err := pack.New(pc)
+				if err != nil {
+					b.Fatal(err)
+				}
+				db, err := queue.Open(filepath.Join(b.TempDir(), "q.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				q, err := db.Queue("t", 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s := &sizeSink{limits: limits}
+				clk := newFakeClock()
+				f := New(Config{Period: c.period, Clock: clk}, q, p, s, stats.NewRegistry().Source("t"), nil)
+				h := runClocked(b, f, clk)
+				for _, r := range rows {
+					if err := f.Log(pack.Result, r); err != nil {
+						b.Fatal(err)
+					}
+					h.settle()
+					h.advance(5 * time.Millisecond)
+				}
+				h.advance(2 * c.period)
+				s.mu.Lock()
+				ours, records = 0, int64(len(s.sizes))
+				for _, n := range s.sizes {
+					ours += limits.Units(n)
+				}
+				s.mu.Unlock()
+				h.stop()
+				q.Close()
+				db.Close()
+				base = 0
+				for _, r := range rows {
+					base += limits.Units(len(r) + perRowExtra)
+				}
+			}
+			b.ReportMetric(float64(records), "records/1000rows")
+			b.ReportMetric(float64(ours), "units-ours/1000rows")
+			b.ReportMetric(float64(base), "units-per-row/1000rows")
+			b.ReportMetric(float64(base)/float64(ours), "fewer-units-x")
+		})
+	}
 }
