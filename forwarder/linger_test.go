@@ -373,14 +373,7 @@ func BenchmarkTrickleCost(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				db, err := queue.Open(filepath.Join(b.TempDir(), "q.db"))
-				if err != nil {
-					b.Fatal(err)
-				}
-				q, err := db.Queue("t", 0)
-				if err != nil {
-					b.Fatal(err)
-				}
+				q := benchQueue(b, "t")
 				s := &sizeSink{limits: limits}
 				clk := newFakeClock()
 				f := New(Config{Period: c.period, Clock: clk}, q, p, s, stats.NewRegistry().Source("t"), nil)
@@ -400,8 +393,6 @@ func BenchmarkTrickleCost(b *testing.B) {
 				}
 				s.mu.Unlock()
 				h.stop()
-				q.Close()
-				db.Close()
 				base = 0
 				for _, r := range rows {
 					base += limits.Units(len(r) + perRowExtra)

@@ -195,6 +195,46 @@ func startLocalSink(b *testing.B) *localSink {
 	return &localSink{addr: strings.TrimSpace(addr)}
 }
 
+// sink returns a sink of service ("kinesis" or "firehose") pointed at the
+// local sink through the real SDK client; wire "" is the default.
+func (ls *localSink) sink(b *testing.B, service, wire string) sink.Sink {
+	f := awsconf.Defaults()
+	f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
+	f.KinesisEndpoint, f.FirehoseEndpoint = "http://"+ls.addr, "http://"+ls.addr
+	if wire != "" {
+		f.KinesisWire = wire
+	}
+	cfg, err := awsconf.Load(b.Context(), f, service)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var s sink.Sink
+	if service == awsconf.Firehose {
+		s, err = sink.NewFirehose(cfg, "bench")
+	} else {
+		s, err = sink.NewKinesis(cfg, "bench", sink.WithKinesisWire(f.Wire()))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// benchQueue opens a queue named name in a fresh file, closed when b ends.
+func benchQueue(b testing.TB, name string) *queue.Queue {
+	db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := db.Queue(name, 0)
+	if err != nil {
+		db.Close()
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { q.Close(); db.Close() })
+	return q
+}
+
 func (ls *localSink) stats(b *testing.B) sinkStats {
 	resp, err := http.Get("http://" + ls.addr + "/stats")
 	if err != nil {
@@ -235,42 +275,19 @@ func BenchmarkShip(b *testing.B) {
 	ls := startLocalSink(b)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			f := awsconf.Defaults()
-			f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
-			f.KinesisEndpoint, f.FirehoseEndpoint = "http://"+ls.addr, "http://"+ls.addr
-			cfg, err := awsconf.Load(b.Context(), f, c.service)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := ls.sink(b, c.service, c.wire)
 			pc := pack.DefaultConfig(pack.Kinesis)
-			var s sink.Sink
 			if c.service == awsconf.Firehose {
 				pc = pack.DefaultConfig(pack.Firehose)
-				s, err = sink.NewFirehose(cfg, "bench")
 			} else {
 				pc.Aggregate = c.aggregate
-				if c.wire != "" {
-					f.KinesisWire = c.wire
-				}
-				s, err = sink.NewKinesis(cfg, "bench", sink.WithKinesisWire(f.Wire()))
-			}
-			if err != nil {
-				b.Fatal(err)
 			}
 			pc.HostIdentifier, pc.Compression = "bench-host", c.compression
 			packer, err := pack.New(pc)
 			if err != nil {
 				b.Fatal(err)
 			}
-			db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			q, err := db.Queue(c.service, 0)
-			if err != nil {
-				b.Fatal(err)
-			}
+			q := benchQueue(b, c.service)
 			var lineBytes int64
 			for i := 0; i < b.N; i += 1000 {
 				batch := make([][]byte, 0, 1000)
@@ -429,32 +446,14 @@ func BenchmarkBilledUnits(b *testing.B) {
 func BenchmarkLogBusy(b *testing.B) {
 	rows := typicalRows(4096)
 	ls := startLocalSink(b)
-	f := awsconf.Defaults()
-	f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
-	f.KinesisEndpoint = "http://" + ls.addr
-	cfg, err := awsconf.Load(b.Context(), f, awsconf.Kinesis)
-	if err != nil {
-		b.Fatal(err)
-	}
-	s, err := sink.NewKinesis(cfg, "bench", sink.WithKinesisWire(f.Wire()))
-	if err != nil {
-		b.Fatal(err)
-	}
+	s := ls.sink(b, awsconf.Kinesis, "")
 	pc := pack.DefaultConfig(pack.Kinesis)
 	pc.Aggregate, pc.HostIdentifier = true, "bench-host"
 	packer, err := pack.New(pc)
 	if err != nil {
 		b.Fatal(err)
 	}
-	db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	q, err := db.Queue(awsconf.Kinesis, 0)
-	if err != nil {
-		b.Fatal(err)
-	}
+	q := benchQueue(b, awsconf.Kinesis)
 	const backlog = 100000
 	for i := 0; i < backlog; i += 1000 {
 		batch := make([][]byte, 1000)

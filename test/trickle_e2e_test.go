@@ -73,6 +73,20 @@ func trickle(t *testing.T, e env, p *process, plugin string, n int, d time.Durat
 	return sizes
 }
 
+// kinesisMockFlags are the extension's flags for the kinesis logger
+// shipping to stream in mock with the given period (seconds).
+func kinesisMockFlags(e env, mock *kinesismock.Mock, stream string, period int) []string {
+	return []string{
+		"--forwarder_queue_path", filepath.Join(e.dir, "queue.db"),
+		"--aws_kinesis_stream", stream,
+		"--aws_kinesis_endpoint", mock.Endpoint(),
+		"--aws_region", kinesismock.Region,
+		"--aws_access_key_id", "AKIDOSQUERYSYSLOG",
+		"--aws_secret_access_key", "secret",
+		"--aws_kinesis_period", strconv.Itoa(period),
+	}
+}
+
 // pluginStats returns the osquery_syslog_stats row of a logger plugin.
 func pluginStats(ctx context.Context, mgr *osquerytest.Manager, source string) (map[string]string, error) {
 	rows, err := mgr.Select(ctx, "osquery_syslog_stats", osquerytest.Constraint{Column: "source", Op: osquerytest.OpEquals, Expr: source})
@@ -94,15 +108,7 @@ func TestKinesisTrickleCost(t *testing.T) {
 	const n, period = 1000, 5 * time.Second
 	mock := kinesismock.StartT(t, "trickle:1")
 	e := newEnv(t)
-	p, _ := e.start(t,
-		"--forwarder_queue_path", filepath.Join(e.dir, "queue.db"),
-		"--aws_kinesis_stream", "trickle",
-		"--aws_kinesis_endpoint", mock.Endpoint(),
-		"--aws_region", kinesismock.Region,
-		"--aws_access_key_id", "AKIDOSQUERYSYSLOG",
-		"--aws_secret_access_key", "secret",
-		"--aws_kinesis_period", strconv.Itoa(int(period/time.Second)),
-	)
+	p, _ := e.start(t, kinesisMockFlags(e, mock, "trickle", int(period/time.Second))...)
 	defer p.terminate(30 * time.Second)
 
 	sizes := trickle(t, e, p, "kinesis", n, 5*time.Second)
