@@ -74,8 +74,10 @@ type cborError struct {
 	Message string `cbor:"message" json:"message,omitempty"`
 }
 
-var cborEnc = func() cbor.EncMode {
-	m, err := cbor.EncOptions{}.EncMode()
+// cborEnc encodes into the caller's buffer, sized for the request, rather
+// than into a pooled one that is then copied.
+var cborEnc = func() cbor.UserBufferEncMode {
+	m, err := cbor.EncOptions{}.UserBufferEncMode()
 	if err != nil {
 		panic(err)
 	}
@@ -103,7 +105,7 @@ func (p cborPutRecords) SerializeRequest(ctx context.Context, schema *smithy.Ope
 	}
 	var buf bytes.Buffer
 	buf.Grow(size)
-	if err := cborEnc.NewEncoder(&buf).Encode(body); err != nil {
+	if err := cborEnc.MarshalToBuffer(body, &buf); err != nil {
 		return fmt.Errorf("encoding PutRecords as CBOR: %w", err)
 	}
 	req.Header.Set("Content-Type", cborContentType)
