@@ -58,6 +58,7 @@ type DB struct {
 	ckWake   chan struct{} // a checkpoint is due
 	ckStop   chan struct{}
 	ckDone   chan struct{}
+	stopOnce sync.Once
 }
 
 // checkpointBytes is how much may be committed before a checkpoint is
@@ -121,7 +122,7 @@ func Open(path string) (*DB, error) {
 
 // Close closes the database.
 func (d *DB) Close() error {
-	close(d.ckStop)
+	d.stopOnce.Do(func() { close(d.ckStop) })
 	<-d.ckDone
 	_, err := d.ck.Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
 	return errors.Join(err, d.ck.Close(), d.r.Close(), d.w.Close())
