@@ -3,6 +3,7 @@ module github.com/osquery-syslog/osquery-syslog
 go 1.26.4
 
 require (
+	github.com/fxamacker/cbor/v2 v2.10.0
 	github.com/mattn/go-sqlite3 v1.14.53
 	github.com/osquery/osquery-go v0.0.0-20260306231408-a88c0766cd0d
 	golang.org/x/sys v0.49.0
@@ -102,6 +103,7 @@ require (
 	go.digitalxero.dev/go-msix v1.0.1 // indirect
 	go.digitalxero.dev/rpm v0.3.4 // indirect
 	go.mozilla.org/pkcs7 v0.9.0 // indirect
+	github.com/x448/float16 v0.8.4 // indirect
 	go.opentelemetry.io/otel v1.16.0 // indirect
 	go.opentelemetry.io/otel/metric v1.16.0 // indirect
 	go.opentelemetry.io/otel/trace v1.16.0 // indirect

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
@@ -25,9 +26,14 @@ import (
 
 // Config tunes a Forwarder.
 type Config struct {
-	// Period is the longest a queued line waits before a flush
-	// (aws_kinesis_period / aws_firehose_period). A flush also starts as soon
-	// as a full request's worth of lines is queued.
+	// Period is the longest a line waits in the queue before it is sent
+	// (aws_kinesis_period / aws_firehose_period, osquery's meaning). Lines
+	// linger for up to Period so that the open aggregate or joined record
+	// of their partition key fills: a trickle of rows then ships as a few
+	// large records (billed per 25 KiB or 5 KiB record) instead of many
+	// small ones. A flush starts earlier only once a record's worth of
+	// lines is waiting (a request's worth when every line is its own
+	// record), so a backlog still ships at full speed.
 	Period time.Duration
 	// InFlight is how many requests may be outstanding at once.
 	InFlight int
@@ -40,6 +46,8 @@ type Config struct {
 	ReadLines, ReadBytes int
 	// DisableStatus drops status logs (aws_kinesis_disable_log_status).
 	DisableStatus bool
+	// Clock is the time source of lingering; nil means the real clock.
+	Clock Clock
 }
 
 func (c *Config) defaults() {
@@ -61,6 +69,9 @@ func (c *Config) defaults() {
 	if c.ReadBytes <= 0 {
 		c.ReadBytes = 16 << 20
 	}
+	if c.Clock == nil {
+		c.Clock = realClock{}
+	}
 }
 
 // Forwarder is one logger plugin's shipping pipeline.
@@ -72,7 +83,22 @@ type Forwarder struct {
 	src    *stats.Source
 	log    *slog.Logger
 
-	wake chan struct{} // a full request's worth of lines is queued
+	wake   chan struct{} // a full record's (or request's) worth of lines is waiting
+	arrive chan struct{} // a line arrived while none was waiting: start its clock
+	slots  chan struct{} // one per request in flight
+
+	// open is what waits for the next flush: lines logged since the last
+	// flush started, and when the first of them arrived.
+	openMu    sync.Mutex
+	openSince time.Time
+	openLines int64
+	openBytes int64
+	fullBytes int64 // openBytes at which a flush starts early
+	fullLines int64 // openLines at which a flush starts early
+
+	// Signals sent to and taken by Run (tests use them to know Run is idle).
+	signals, taken atomic.Int64
+	idle           func() // tests: called by Run just before it waits
 
 	mu      sync.Mutex
 	pending map[int64]int // queue id -> parts not yet shipped (split entries only)
@@ -85,7 +111,18 @@ func New(cfg Config, q *queue.Queue, packer *pack.Packer, s sink.Sink, src *stat
 		log = slog.Default()
 	}
 	f := &Forwarder{cfg: cfg, q: q, packer: packer, sink: s, src: src, log: log,
-		wake: make(chan struct{}, 1), pending: map[int64]int{}}
+		wake: make(chan struct{}, 1), arrive: make(chan struct{}, 1), slots: make(chan struct{}, cfg.InFlight),
+		pending: map[int64]int{}}
+	// Early flushes: once a record is full when records carry many lines
+	// (aggregation, joining), once a request is full otherwise; and always
+	// once a read's worth is waiting.
+	l := s.Limits()
+	f.fullLines, f.fullBytes = int64(cfg.ReadLines), int64(min(l.MaxBatchBytes, cfg.ReadBytes))
+	if packer.Combines() {
+		f.fullBytes = int64(l.MaxRecordBytes)
+	} else {
+		f.fullLines = int64(min(l.MaxRecords, cfg.ReadLines))
+	}
 	src.QueueDepth.Store(q.Len())
 	src.SetState("ok")
 	return f
@@ -102,33 +139,93 @@ func (f *Forwarder) Log(kind pack.Kind, line []byte) error {
 		return err
 	}
 	f.src.Received.Add(1)
-	n := f.q.Len()
-	f.src.QueueDepth.Store(n)
-	if n >= int64(f.sink.Limits().MaxRecords) || n >= int64(f.cfg.ReadLines) {
-		select {
-		case f.wake <- struct{}{}:
-		default:
-		}
-	}
+	f.src.QueueDepth.Store(f.q.Len())
+	f.opened(len(line))
 	return nil
+}
+
+// opened counts a queued line as waiting for the next flush: the first
+// one starts the period's clock, a full record's or request's worth asks
+// for a flush now.
+func (f *Forwarder) opened(n int) {
+	f.openMu.Lock()
+	first := f.openLines == 0
+	if first {
+		f.openSince = f.cfg.Clock.Now()
+	}
+	f.openLines++
+	f.openBytes += int64(n)
+	full := f.openLines >= f.fullLines || f.openBytes >= f.fullBytes
+	f.openMu.Unlock()
+	if full {
+		f.signal(f.wake)
+	} else if first {
+		f.signal(f.arrive)
+	}
+}
+
+func (f *Forwarder) signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+		f.signals.Add(1)
+	default:
+	}
+}
+
+// due returns how long until the oldest waiting line has waited Period,
+// and false when no line waits.
+func (f *Forwarder) due() (time.Duration, bool) {
+	f.openMu.Lock()
+	defer f.openMu.Unlock()
+	if f.openLines == 0 {
+		return 0, false
+	}
+	return max(f.openSince.Add(f.cfg.Period).Sub(f.cfg.Clock.Now()), 0), true
+}
+
+// take starts a flush: every line queued so far will be read by it. A line
+// whose count comes in after take was read by this flush or a later one,
+// so its clock starts again at worst (a flush with nothing new to read).
+func (f *Forwarder) take() {
+	f.openMu.Lock()
+	f.openLines, f.openBytes, f.openSince = 0, 0, time.Time{}
+	f.openMu.Unlock()
 }
 
 // Run ships until ctx ends. Lines still queued or in flight then stay in the
 // queue for the next run.
+//
+// A flush reads every line queued so far and sends it. It starts when the
+// oldest waiting line has waited Period, or at once when a full record's
+// (or request's) worth waits; between flushes Run sleeps.
 func (f *Forwarder) Run(ctx context.Context) error {
-	slots := make(chan struct{}, f.cfg.InFlight)
+	slots := f.slots
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	timer := time.NewTimer(0) // first flush at once: ship what a previous run left
+	timer := f.cfg.Clock.NewTimer(0) // first flush at once: ship what a previous run left
 	defer timer.Stop()
+	armed := true
 	var cursor int64 // ids <= cursor are in flight or done
 	for {
+		if f.idle != nil {
+			f.idle()
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-timer.C:
+		case <-timer.C():
+			armed = false
 		case <-f.wake:
+		case <-f.arrive:
+			f.taken.Add(1)
+			if d, ok := f.due(); ok && !armed {
+				timer.Reset(d)
+				armed = true
+			}
+			continue
 		}
+		f.taken.Add(1)
+		f.take()
 		for {
 			items, err := f.q.Read(ctx, cursor, f.cfg.ReadLines, f.cfg.ReadBytes)
 			if err != nil {
@@ -160,7 +257,14 @@ func (f *Forwarder) Run(ctx context.Context) error {
 				break
 			}
 		}
-		timer.Reset(f.cfg.Period)
+		// Lines that came in too late for this flush keep their clock.
+		if d, ok := f.due(); ok {
+			timer.Reset(d)
+			armed = true
+		} else if armed {
+			timer.Stop()
+			armed = false
+		}
 	}
 }
 
@@ -309,10 +413,12 @@ func (f *Forwarder) complete(recs []pack.Record) {
 		refs += len(r.Refs)
 	}
 	done := make([]int64, 0, refs)
-	bytes := int64(0)
+	bytes, units := int64(0), int64(0)
+	l := f.sink.Limits()
 	f.mu.Lock()
 	for _, r := range recs {
 		bytes += int64(len(r.Data))
+		units += l.Units(len(r.Data))
 		for _, ref := range r.Refs {
 			if ref.Parts <= 1 {
 				done = append(done, ref.ID)
@@ -333,6 +439,7 @@ func (f *Forwarder) complete(recs []pack.Record) {
 	f.mu.Unlock()
 	f.src.RecordsShipped.Add(int64(len(recs)))
 	f.src.BytesShipped.Add(bytes)
+	f.src.BilledUnits.Add(units)
 	f.ack(done, len(done))
 }
 

@@ -43,7 +43,7 @@ func Open(ctx context.Context, service string, f awsconf.Flags, host string, db 
 		}
 		s, period = fh, f.FirehosePeriod
 	default:
-		k, err := sink.NewKinesis(cfg, f.KinesisStream)
+		k, err := sink.NewKinesis(cfg, f.KinesisStream, sink.WithKinesisWire(f.Wire()))
 		if err != nil {
 			return nil, err
 		}

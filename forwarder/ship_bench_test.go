@@ -17,11 +17,14 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/osquery-syslog/osquery-syslog/forwarder/awsconf"
 	"github.com/osquery-syslog/osquery-syslog/forwarder/pack"
@@ -99,9 +102,26 @@ func serveShipSink() int {
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
+		nbytes.Add(int64(len(body)))
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-amz-cbor") {
+			var in struct{ Records []cbor.RawMessage }
+			if err := cbor.Unmarshal(body, &in); err != nil {
+				w.WriteHeader(400)
+				return
+			}
+			records.Add(int64(len(in.Records)))
+			type result struct{ SequenceNumber, ShardId string }
+			res := make([]result, len(in.Records))
+			for i := range res {
+				res[i] = result{"49590338271490256608559692538361571095921575989136588898", "shardId-000000000000"}
+			}
+			out, _ := cbor.Marshal(map[string]any{"FailedRecordCount": 0, "Records": res})
+			w.Header().Set("Content-Type", "application/x-amz-cbor-1.1")
+			w.Write(out)
+			return
+		}
 		n := bytes.Count(body, []byte(`"Data":`))
 		records.Add(int64(n))
-		nbytes.Add(int64(len(body)))
 		var out bytes.Buffer
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		if strings.HasPrefix(r.Header.Get("X-Amz-Target"), "Firehose") {
@@ -175,6 +195,46 @@ func startLocalSink(b *testing.B) *localSink {
 	return &localSink{addr: strings.TrimSpace(addr)}
 }
 
+// sink returns a sink of service ("kinesis" or "firehose") pointed at the
+// local sink through the real SDK client; wire "" is the default.
+func (ls *localSink) sink(b *testing.B, service, wire string) sink.Sink {
+	f := awsconf.Defaults()
+	f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
+	f.KinesisEndpoint, f.FirehoseEndpoint = "http://"+ls.addr, "http://"+ls.addr
+	if wire != "" {
+		f.KinesisWire = wire
+	}
+	cfg, err := awsconf.Load(b.Context(), f, service, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var s sink.Sink
+	if service == awsconf.Firehose {
+		s, err = sink.NewFirehose(cfg, "bench")
+	} else {
+		s, err = sink.NewKinesis(cfg, "bench", sink.WithKinesisWire(f.Wire()))
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// benchQueue opens a queue named name in a fresh file, closed when b ends.
+func benchQueue(b testing.TB, name string) *queue.Queue {
+	db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := db.Queue(name, 0)
+	if err != nil {
+		db.Close()
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { q.Close(); db.Close() })
+	return q
+}
+
 func (ls *localSink) stats(b *testing.B) sinkStats {
 	resp, err := http.Get("http://" + ls.addr + "/stats")
 	if err != nil {
@@ -190,7 +250,8 @@ func (ls *localSink) stats(b *testing.B) sinkStats {
 
 // BenchmarkShip measures the whole ship path: b.N typical result lines
 // already in the durable queue are read, packed (per case: one record per
-// line, KPL aggregation, Firehose newline joining, gzip), sent through the
+// line, KPL aggregation, Firehose newline joining, gzip; Kinesis in its
+// default CBOR wire format, and once in JSON), sent through the
 // real AWS SDK client over loopback HTTP to a local sink with 4 requests in
 // flight, and acknowledged (deleted) in the queue. It reports wall-clock
 // records/s and MB/s, records and MB per CPU-second of the whole process
@@ -201,50 +262,32 @@ func BenchmarkShip(b *testing.B) {
 		service     string
 		aggregate   bool
 		compression string
+		wire        string // Kinesis: "" = the default (cbor)
 	}{
-		{"kinesis_plain", awsconf.Kinesis, false, ""},
-		{"kinesis_aggregated", awsconf.Kinesis, true, ""},
-		{"kinesis_aggregated_gzip", awsconf.Kinesis, true, "gzip"},
-		{"firehose_joined", awsconf.Firehose, false, ""},
-		{"firehose_joined_gzip", awsconf.Firehose, false, "gzip"},
+		{"kinesis_plain", awsconf.Kinesis, false, "", ""},
+		{"kinesis_aggregated", awsconf.Kinesis, true, "", ""},
+		{"kinesis_aggregated_gzip", awsconf.Kinesis, true, "gzip", ""},
+		{"kinesis_aggregated_json", awsconf.Kinesis, true, "", awsconf.WireJSON},
+		{"firehose_joined", awsconf.Firehose, false, "", ""},
+		{"firehose_joined_gzip", awsconf.Firehose, false, "gzip", ""},
 	}
 	rows := typicalRows(4096)
 	ls := startLocalSink(b)
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			f := awsconf.Defaults()
-			f.AccessKeyID, f.SecretAccessKey, f.Region = "AKIDBENCH", "secret", "us-east-1"
-			f.KinesisEndpoint, f.FirehoseEndpoint = "http://"+ls.addr, "http://"+ls.addr
-			cfg, err := awsconf.Load(b.Context(), f, c.service, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			s := ls.sink(b, c.service, c.wire)
 			pc := pack.DefaultConfig(pack.Kinesis)
-			var s sink.Sink
 			if c.service == awsconf.Firehose {
 				pc = pack.DefaultConfig(pack.Firehose)
-				s, err = sink.NewFirehose(cfg, "bench")
 			} else {
 				pc.Aggregate = c.aggregate
-				s, err = sink.NewKinesis(cfg, "bench")
-			}
-			if err != nil {
-				b.Fatal(err)
 			}
 			pc.HostIdentifier, pc.Compression = "bench-host", c.compression
 			packer, err := pack.New(pc)
 			if err != nil {
 				b.Fatal(err)
 			}
-			db, err := queue.Open(filepath.Join(b.TempDir(), "queue.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			q, err := db.Queue(c.service, 0)
-			if err != nil {
-				b.Fatal(err)
-			}
+			q := benchQueue(b, c.service)
 			var lineBytes int64
 			for i := 0; i < b.N; i += 1000 {
 				batch := make([][]byte, 0, 1000)
@@ -393,4 +436,63 @@ func BenchmarkBilledUnits(b *testing.B) {
 			b.ReportMetric(float64(base)/float64(ours), "fewer-units-x")
 		})
 	}
+}
+
+// BenchmarkLogBusy times logger calls (Forwarder.Log: the durable append a
+// Thrift logger call makes) while the senders ship a backlog of 100,000
+// lines to the local sink, KPL-aggregated (the default): the latency
+// osqueryd sees when the extension is busiest. b.N calls are made back to
+// back; p50/p99/max are reported.
+func BenchmarkLogBusy(b *testing.B) {
+	rows := typicalRows(4096)
+	ls := startLocalSink(b)
+	s := ls.sink(b, awsconf.Kinesis, "")
+	pc := pack.DefaultConfig(pack.Kinesis)
+	pc.Aggregate, pc.HostIdentifier = true, "bench-host"
+	packer, err := pack.New(pc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := benchQueue(b, awsconf.Kinesis)
+	const backlog = 100000
+	for i := 0; i < backlog; i += 1000 {
+		batch := make([][]byte, 1000)
+		for j := range batch {
+			batch[j] = rows[(i+j)%len(rows)]
+		}
+		if err := q.AppendMany(uint8(pack.Result), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var src stats.Source
+	var logBuf bytes.Buffer
+	fw := New(Config{Period: time.Second}, q, packer, s, &src, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan error, 1)
+	go func() { done <- fw.Run(ctx) }()
+	for src.Shipped.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	busy := 0
+	b.ResetTimer()
+	for i := range b.N {
+		if q.Len() > int64(b.N-i) {
+			busy++
+		}
+		t0 := time.Now()
+		if err := fw.Log(pack.Result, rows[i%len(rows)]); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	cancel()
+	<-done
+	slices.Sort(lat)
+	pct := func(p int) float64 { return float64(lat[(len(lat)-1)*p/100].Microseconds()) }
+	b.ReportMetric(pct(50), "p50-µs")
+	b.ReportMetric(pct(99), "p99-µs")
+	b.ReportMetric(pct(100), "max-µs")
+	b.ReportMetric(float64(busy)/float64(b.N), "calls-with-backlog")
 }

@@ -35,6 +35,7 @@ type Source struct {
 	OldestQueued   atomic.Int64 // gauge: age in seconds of the oldest queued line
 	BytesRaw       atomic.Int64 // bytes of shipped records before compression
 	BytesShipped   atomic.Int64 // bytes of shipped records as sent
+	BilledUnits    atomic.Int64 // billing units of accepted records (Kinesis 25 KiB, Firehose 5 KiB steps)
 	FailedByCode   Tally        // failed record attempts by AWS error code
 	DroppedBy      Tally        // lines dropped, by reason
 
@@ -141,6 +142,7 @@ type Snapshot struct {
 	OldestQueued   int64            `json:"oldest_queued_age"`
 	BytesRaw       int64            `json:"bytes_raw"`
 	BytesShipped   int64            `json:"bytes_shipped"`
+	BilledUnits    int64            `json:"billed_units"`
 	State          string           `json:"state"`
 	LastError      string           `json:"last_error"`
 	LastErrorTime  int64            `json:"last_error_time"`
@@ -177,6 +179,7 @@ func (s *Source) Snapshot() Snapshot {
 		OldestQueued:   s.OldestQueued.Load(),
 		BytesRaw:       s.BytesRaw.Load(),
 		BytesShipped:   s.BytesShipped.Load(),
+		BilledUnits:    s.BilledUnits.Load(),
 		State:          s.State(),
 		LastError:      msg,
 		LastErrorTime:  atUnix,

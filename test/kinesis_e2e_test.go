@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,15 +19,7 @@ import (
 func TestKinesisLoggerExactlyOnce(t *testing.T) {
 	mock := kinesismock.StartT(t, "osquery_results:2")
 	e := newEnv(t)
-	p, _ := e.start(t,
-		"--forwarder_queue_path", filepath.Join(e.dir, "queue.db"),
-		"--aws_kinesis_stream", "osquery_results",
-		"--aws_kinesis_endpoint", mock.Endpoint(),
-		"--aws_region", kinesismock.Region,
-		"--aws_access_key_id", "AKIDOSQUERYSYSLOG",
-		"--aws_secret_access_key", "secret",
-		"--aws_kinesis_period", "1",
-	)
+	p, _ := e.start(t, kinesisMockFlags(e, mock, "osquery_results", 1)...)
 	defer p.terminate(30 * time.Second)
 
 	host, _ := os.Hostname()

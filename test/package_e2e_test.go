@@ -134,15 +134,15 @@ func testRPMContents(t *testing.T, rpms [2]string) {
 		}
 	}
 	want := map[string]string{
-		pkgExt:                                   "-rwxr-xr-x",
-		filepath.Dir(pkgExt):                     "drwxr-xr-x",
-		pkgSnippet:                               "-rw-r--r--",
-		pkgRPMUnit:                               "-rw-r--r--",
-		pkgShare + "/README.md":                  "-rw-r--r--",
-		pkgShare + "/osquery.example.conf":       "-rw-r--r--",
-		pkgShare + "/daemon.example.conf":        "-rw-r--r--",
-		pkgShare + "/packs/syslog-security.conf": "-rw-r--r--",
-		pkgShare + "/packs/journal-security.conf": "-rw-r--r--",
+		pkgExt:                                           "-rwxr-xr-x",
+		filepath.Dir(pkgExt):                             "drwxr-xr-x",
+		pkgSnippet:                                       "-rw-r--r--",
+		pkgRPMUnit:                                       "-rw-r--r--",
+		pkgShare + "/README.md":                          "-rw-r--r--",
+		pkgShare + "/osquery.example.conf":               "-rw-r--r--",
+		pkgShare + "/daemon.example.conf":                "-rw-r--r--",
+		pkgShare + "/packs/syslog-security.conf":         "-rw-r--r--",
+		pkgShare + "/packs/journal-security.conf":        "-rw-r--r--",
 		pkgShare + "/rsyslog/osquery-syslog-legacy.conf": "-rw-r--r--",
 		pkgShare + "/rsyslog/syslog-ng.conf":             "-rw-r--r--",
 	}

@@ -51,7 +51,7 @@ func TestRegisterDefaults(t *testing.T) {
 		"aws_imdsv2_request_interval": "3", "aws_disable_imdsv1_fallback": "false", "aws_enforce_fips": "false",
 		// ours
 		"aws_kinesis_aggregate": "true", "aws_kinesis_compression": "", "aws_firehose_compression": "",
-		"aws_kinesis_partition_key": "", "aws_sts_endpoint": "",
+		"aws_kinesis_partition_key": "", "aws_sts_endpoint": "", "aws_kinesis_wire": "cbor",
 	}
 	n := 0
 	fs.VisitAll(func(fl *flag.Flag) {
@@ -336,6 +336,7 @@ func TestValidate(t *testing.T) {
 		func(f *Flags) { f.STSARNRole = "arn:aws:iam::1:role/r"; f.STSTimeout = 60 },
 		func(f *Flags) { f.EnableProxy = true },
 		func(f *Flags) { f.IMDSv2RequestAttempts = 0 },
+		func(f *Flags) { f.KinesisWire = "xml" },
 	}
 	for i, set := range bad {
 		g := f
@@ -348,6 +349,21 @@ func TestValidate(t *testing.T) {
 	g.KinesisCompression = "none"
 	if err := g.Validate(Kinesis); err != nil || g.Compression(Kinesis) != "" {
 		t.Fatalf("none: %v %q", err, g.Compression(Kinesis))
+	}
+	g = f
+	g.KinesisWire = "CBOR"
+	if err := g.Validate(Kinesis); err == nil || !strings.Contains(err.Error(), "--aws_kinesis_wire") {
+		t.Errorf("wire CBOR: %v, want an error naming --aws_kinesis_wire", err)
+	}
+	for _, w := range []string{"", "cbor", "json"} {
+		g = f
+		g.KinesisWire = w
+		if err := g.Validate(Kinesis); err != nil || (g.Wire() != "cbor" && g.Wire() != w) {
+			t.Errorf("wire %q: %v, Wire() = %q", w, err, g.Wire())
+		}
+	}
+	if Defaults().Wire() != WireCBOR {
+		t.Errorf("default wire %q, want cbor", Defaults().Wire())
 	}
 	g = f
 	g.FirehoseCompression = "gzip"

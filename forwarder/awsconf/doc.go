@@ -9,6 +9,7 @@
 //
 //   - aws_kinesis_aggregate (default true): KPL-aggregate records.
 //   - aws_kinesis_compression, aws_firehose_compression: "" or "gzip".
+//   - aws_kinesis_wire: PutRecords as "cbor" (default) or "json".
 //   - aws_kinesis_partition_key: "" = the host identifier (osquery's
 //     default), "random" = a random UUIDv4, "field:<name>" = the string value
 //     of top-level field <name> of the JSON log line, the host identifier when

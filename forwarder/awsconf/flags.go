@@ -47,7 +47,7 @@ type Flags struct {
 	DisableIMDSv1Fallback   bool   // aws_disable_imdsv1_fallback
 	EnforceFIPS             bool   // aws_enforce_fips
 	KinesisStream           string // aws_kinesis_stream: stream name or ARN
-	KinesisPeriod           uint64 // aws_kinesis_period: seconds between flushes, default 10
+	KinesisPeriod           uint64 // aws_kinesis_period: longest wait of a line, seconds, default 10
 	KinesisRandomPK         bool   // aws_kinesis_random_partition_key: same as aws_kinesis_partition_key=random
 	KinesisEndpoint         string // aws_kinesis_endpoint: endpoint override (skips region validation)
 	KinesisRegion           string // aws_kinesis_region: beats aws_region
@@ -55,9 +55,10 @@ type Flags struct {
 	KinesisAggregate        bool   // aws_kinesis_aggregate (ours): KPL-aggregate records, default true
 	KinesisCompression      string // aws_kinesis_compression (ours): "" or "gzip"
 	KinesisPartitionKey     string // aws_kinesis_partition_key (ours): "", "random" or "field:<name>", see PartitionKey
+	KinesisWire             string // aws_kinesis_wire (ours): PutRecords as "cbor" (default) or "json"
 
 	FirehoseStream      string // aws_firehose_stream
-	FirehosePeriod      uint64 // aws_firehose_period, default 10
+	FirehosePeriod      uint64 // aws_firehose_period: longest wait of a line, seconds, default 10
 	FirehoseEndpoint    string // aws_firehose_endpoint
 	FirehoseRegion      string // aws_firehose_region
 	FirehoseCompression string // aws_firehose_compression (ours): "" or "gzip"
@@ -101,7 +102,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.EnforceFIPS, "aws_enforce_fips", false, "Use FIPS endpoints only (no endpoint overrides; US regions only)")
 
 	fs.StringVar(&f.KinesisStream, "aws_kinesis_stream", "", "Kinesis Data Stream name or ARN (required by the kinesis logger)")
-	fs.Uint64Var(&f.KinesisPeriod, "aws_kinesis_period", 10, "Seconds between flushes to Kinesis")
+	fs.Uint64Var(&f.KinesisPeriod, "aws_kinesis_period", 10, "Longest a log line waits before it is sent to Kinesis, in seconds: lines wait to fill aggregates, a full record or request is sent at once")
 	fs.BoolVar(&f.KinesisRandomPK, "aws_kinesis_random_partition_key", false, "Random partition key per record (same as --aws_kinesis_partition_key=random)")
 	fs.StringVar(&f.KinesisEndpoint, "aws_kinesis_endpoint", "", "Kinesis endpoint URL override (skips region validation)")
 	fs.StringVar(&f.KinesisRegion, "aws_kinesis_region", "", "Kinesis region (beats --aws_region)")
@@ -110,8 +111,10 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.KinesisCompression, "aws_kinesis_compression", "", `Compress each Kinesis record: "" (none) or "gzip"`)
 	fs.StringVar(&f.KinesisPartitionKey, "aws_kinesis_partition_key", "", `Partition key: "" = host identifier (osquery's default), "random" = random UUID, "field:<name>" = the value of top-level JSON field <name> of the log line, host identifier when it is missing`)
 
+	fs.StringVar(&f.KinesisWire, "aws_kinesis_wire", WireCBOR, `PutRecords wire format: "cbor" (record data as raw bytes, as the AWS Java SDK sends it) or "json" (base64 in JSON, as the Go SDK sends it)`)
+
 	fs.StringVar(&f.FirehoseStream, "aws_firehose_stream", "", "Firehose delivery stream name (required by the firehose logger)")
-	fs.Uint64Var(&f.FirehosePeriod, "aws_firehose_period", 10, "Seconds between flushes to Firehose")
+	fs.Uint64Var(&f.FirehosePeriod, "aws_firehose_period", 10, "Longest a log line waits before it is sent to Firehose, in seconds: lines wait to fill joined records, a full record or request is sent at once")
 	fs.StringVar(&f.FirehoseEndpoint, "aws_firehose_endpoint", "", "Firehose endpoint URL override (skips region validation)")
 	fs.StringVar(&f.FirehoseRegion, "aws_firehose_region", "", "Firehose region (beats --aws_region)")
 	fs.StringVar(&f.FirehoseCompression, "aws_firehose_compression", "", `Compress each Firehose record: "" (none) or "gzip"`)
@@ -193,6 +196,21 @@ func (f Flags) Endpoint(service string) string {
 	return ""
 }
 
+// Kinesis wire formats of PutRecords (aws_kinesis_wire).
+const (
+	WireCBOR = "cbor"
+	WireJSON = "json"
+)
+
+// Wire returns the Kinesis wire format, "cbor" or "json" once Validate
+// passed ("" is the default, cbor).
+func (f Flags) Wire() string {
+	if f.KinesisWire == "" {
+		return WireCBOR
+	}
+	return f.KinesisWire
+}
+
 // Compression returns the compression flag of service, "" or "gzip" once
 // Validate passed ("none" is accepted as "").
 func (f Flags) Compression(service string) string {
@@ -208,6 +226,7 @@ func (f Flags) Compression(service string) string {
 
 // Validate checks what a logger of service needs before it starts: the
 // stream name (with osquery's exact message), compression, partition key,
+// Kinesis wire format,
 // STS duration and proxy settings.
 func (f Flags) Validate(service string) error {
 	if service != Kinesis && service != Firehose {
@@ -225,6 +244,9 @@ func (f Flags) Validate(service string) error {
 	if service == Kinesis {
 		if _, err := f.PartitionKey(); err != nil {
 			errs = append(errs, err)
+		}
+		if w := f.Wire(); w != WireCBOR && w != WireJSON {
+			errs = append(errs, fmt.Errorf(`--aws_kinesis_wire: want "cbor" or "json", got %q`, f.KinesisWire))
 		}
 	}
 	if f.STSARNRole != "" && f.SessionToken == "" && (f.STSTimeout < 900 || f.STSTimeout > 43200) {

@@ -371,6 +371,10 @@ func New(cfg Config) (*Packer, error) {
 	return p, nil
 }
 
+// Combines reports whether records carry several lines (KPL aggregation or
+// newline joining) rather than one line each.
+func (p *Packer) Combines() bool { return p.cfg.Aggregate || p.cfg.Join }
+
 // Stats returns the cumulative counters.
 func (p *Packer) Stats() Stats {
 	s := &p.stats

@@ -20,7 +20,8 @@ const (
 
 // FirehoseLimits returns Firehose's limits.
 func FirehoseLimits() Limits {
-	return Limits{MaxRecords: FirehoseMaxRecords, MaxBatchBytes: FirehoseMaxBatchBytes, MaxRecordBytes: FirehoseMaxRecordBytes}
+	return Limits{MaxRecords: FirehoseMaxRecords, MaxBatchBytes: FirehoseMaxBatchBytes, MaxRecordBytes: FirehoseMaxRecordBytes,
+		BillingUnit: FirehoseBillingUnit}
 }
 
 // Firehose puts records into one delivery stream with PutRecordBatch. It is

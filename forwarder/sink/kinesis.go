@@ -37,6 +37,7 @@ func KinesisLimits(maxRecordKiB int) Limits {
 		MaxBatchBytes:     max(KinesisMaxBatchBytes, rec),
 		MaxRecordBytes:    rec,
 		CountPartitionKey: true,
+		BillingUnit:       KinesisBillingUnit,
 	}
 }
 
@@ -61,12 +62,21 @@ func NewKinesis(cfg aws.Config, stream string, opts ...Option) (*Kinesis, error)
 		return nil, errors.New("Stream name must be specified with --aws_kinesis_stream")
 	}
 	o := apply(opts)
+	switch o.wire {
+	case "", WireJSON, WireCBOR:
+	default:
+		return nil, fmt.Errorf("kinesis wire format %q: want %q or %q", o.wire, WireCBOR, WireJSON)
+	}
 	endpoint := cfg.BaseEndpoint
 	fns := append([]func(*kinesis.Options){func(ko *kinesis.Options) {
 		if endpoint != nil {
 			ko.BaseEndpoint = endpoint
 		}
-		ko.Protocol = putBodies{ko.Protocol}
+		if o.wire == WireCBOR {
+			ko.Protocol = cborPutRecords{ko.Protocol}
+		} else {
+			ko.Protocol = putBodies{ko.Protocol}
+		}
 	}}, o.kinesis...)
 	k := &Kinesis{client: kinesis.NewFromConfig(cfg, fns...)}
 	if isARN(stream) {

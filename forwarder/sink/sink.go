@@ -42,6 +42,25 @@ type Limits struct {
 	// CountPartitionKey: a record's size is len(Data)+len(PartitionKey)
 	// (Kinesis); otherwise len(Data) (Firehose).
 	CountPartitionKey bool
+	// BillingUnit is the service's billing step per record, in bytes:
+	// Kinesis bills PUT payload units of 25 KiB (a record costs one per
+	// started 25 KiB), Firehose rounds every record up to 5 KiB. 0 counts
+	// one unit per record.
+	BillingUnit int
+}
+
+// Kinesis and Firehose billing steps (see Limits.BillingUnit).
+const (
+	KinesisBillingUnit  = 25 << 10
+	FirehoseBillingUnit = 5 << 10
+)
+
+// Units is what a record of n data bytes is billed as.
+func (l Limits) Units(n int) int64 {
+	if l.BillingUnit <= 0 {
+		return 1
+	}
+	return int64(max(1, (n+l.BillingUnit-1)/l.BillingUnit))
 }
 
 // Size is the size of r counted against l.
@@ -93,6 +112,7 @@ type Option func(*options)
 
 type options struct {
 	limits   *Limits
+	wire     string
 	kinesis  []func(*kinesis.Options)
 	firehose []func(*firehose.Options)
 }
@@ -100,6 +120,10 @@ type options struct {
 // WithLimits replaces the service's limits (e.g. fewer records per
 // request). Kinesis' Describe then leaves them alone.
 func WithLimits(l Limits) Option { return func(o *options) { o.limits = &l } }
+
+// WithKinesisWire selects the wire format of PutRecords: WireJSON (the
+// default) or WireCBOR.
+func WithKinesisWire(wire string) Option { return func(o *options) { o.wire = wire } }
 
 // WithKinesisOptions adds SDK client options (NewKinesis only).
 func WithKinesisOptions(fns ...func(*kinesis.Options)) Option {

@@ -1,5 +1,6 @@
 // Package awsfake holds in-process fakes of AWS endpoints for tests: Kinesis
-// Data Streams and Firehose (AWS JSON 1.1 wire protocol) and STS AssumeRole
+// Data Streams and Firehose (AWS JSON 1.1 wire protocol, and its CBOR form
+// that Kinesis also accepts) and STS AssumeRole
 // (query protocol), with fault injection. The real SDK clients talk to them
 // through BaseEndpoint (awsconf's aws_kinesis_endpoint, aws_firehose_endpoint,
 // aws_sts_endpoint).
@@ -325,6 +326,10 @@ func (s *server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		op := opOf(r)
 		s.appendLog(Request{Op: op, AccessKey: AccessKey(r), Status: 503, ErrorCode: "ServiceUnavailableException"})
 		s.writeFault(w, r, &RequestFault{Status: 503, Code: "ServiceUnavailableException", Message: "down for a test"})
+		return
+	}
+	if isCBOR(r) {
+		serveCBOR(w, r, body, s.handler)
 		return
 	}
 	s.handler(w, r, body)
