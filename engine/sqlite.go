@@ -464,6 +464,27 @@ func engineColumn(cur *C.eng_cursor, ctx *C.sqlite3_context, i C.int) (rc C.int)
 	return C.SQLITE_OK
 }
 
+// engineRowid answers xRowid for the current row (see rowID).
+//
+//export engineRowid
+func engineRowid(cur *C.eng_cursor, out *C.sqlite3_int64) (rc C.int) {
+	vt := cur.base.pVtab
+	if cur.h == 0 {
+		setVtabError(vt, "engine: rowid read before filter")
+		return C.SQLITE_ERROR
+	}
+	cr := cgo.Handle(cur.h).Value().(*cursor)
+	def := cr.ref.def
+	defer recoverTo(vt, def.name, &rc)
+	id, err := rowID(def.cols, cr.rows[cur.row])
+	if err != nil {
+		setVtabError(vt, def.name+": "+err.Error())
+		return C.SQLITE_ERROR
+	}
+	*out = C.sqlite3_int64(id)
+	return C.SQLITE_OK
+}
+
 //export engineCursorClose
 func engineCursorClose(h C.uintptr_t) {
 	cgo.Handle(h).Delete()

@@ -141,9 +141,12 @@ static int eng_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 	return engineColumn(c, ctx, i);
 }
 
+/* SQLite asks for rowids only for "SELECT rowid" and to merge the scans of a
+ * multi-index OR plan, so they are computed in Go on demand (see rowid.go). */
 static int eng_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
-	*pRowid = ((eng_cursor *)cur)->row;
-	return SQLITE_OK;
+	eng_cursor *c = (eng_cursor *)cur;
+	if (c->row >= c->nrow) return SQLITE_ERROR;
+	return engineRowid(c, pRowid);
 }
 
 /* Eponymous-only (xCreate == 0): every table exists on every connection the
