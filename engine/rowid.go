@@ -30,7 +30,10 @@ import (
 //   - the row's "rowid" value when it has one, as under osqueryd, which has
 //     honoured that key in extension rows since osquery 3.3
 //     (DynamicTableRow::get_rowid). Evented tables put their event id there
-//     (tablekit.StreamGenerate): unique and stable across scans.
+//     (tablekit.StreamGenerate): unique and stable across scans. A value
+//     that is not a base-10 int64 is an error, as under osqueryd; since the
+//     engine computes a scan's rowids together, on the first xRowid, any
+//     such row fails a statement that reads rowids at all.
 //   - otherwise a 64-bit hash of the row's column values. Two rows with equal
 //     values are indistinguishable in SQL, so merging them across scans loses
 //     nothing: SQLite checks a rowid only against earlier branches, never

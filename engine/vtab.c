@@ -84,8 +84,10 @@ static int eng_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
 static void eng_cursor_clear(eng_cursor *c) {
 	free(c->cells);
 	free(c->text);
+	free(c->rowids);
 	c->cells = 0;
 	c->text = 0;
+	c->rowids = 0;
 	c->row = 0;
 	c->nrow = 0;
 }
@@ -142,11 +144,18 @@ static int eng_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 }
 
 /* SQLite asks for rowids only for "SELECT rowid" and to merge the scans of a
- * multi-index OR plan, so they are computed in Go on demand (see rowid.go). */
+ * multi-index OR plan, so Go computes them (see rowid.go) on the first
+ * xRowid after a filter, for every row of the scan in one call. */
 static int eng_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
 	eng_cursor *c = (eng_cursor *)cur;
+	int rc;
 	if (c->row >= c->nrow) return SQLITE_ERROR;
-	return engineRowid(c, pRowid);
+	if (!c->rowids) {
+		rc = engineRowids(c);
+		if (rc != SQLITE_OK) return rc;
+	}
+	*pRowid = c->rowids[c->row];
+	return SQLITE_OK;
 }
 
 /* Eponymous-only (xCreate == 0): every table exists on every connection the
