@@ -14,6 +14,10 @@
 // drives its own connections (see vtab.c). It is compiled only with the
 // sqlite_vtable build tag (make build); without it New returns an error.
 //
+// A row's rowid is its "rowid" value when it has one, as under osqueryd, and
+// otherwise a hash of its values, never its position in a scan: SQLite
+// merges the scans of a multi-index OR plan by rowid (see rowid.go).
+//
 // Query is safe for concurrent use: the Engine keeps a small pool of
 // independent connections. The tables are eponymous virtual tables, so every
 // connection has all of them with no shared state to keep in sync.

@@ -464,6 +464,37 @@ func engineColumn(cur *C.eng_cursor, ctx *C.sqlite3_context, i C.int) (rc C.int)
 	return C.SQLITE_OK
 }
 
+// engineRowids computes the rowid of every row of the cursor's scan (see
+// rowID) into cur.rowids.
+//
+//export engineRowids
+func engineRowids(cur *C.eng_cursor) (rc C.int) {
+	vt := cur.base.pVtab
+	if cur.h == 0 {
+		setVtabError(vt, "engine: rowid read before filter")
+		return C.SQLITE_ERROR
+	}
+	cr := cgo.Handle(cur.h).Value().(*cursor)
+	def := cr.ref.def
+	defer recoverTo(vt, def.name, &rc)
+	p := (*C.sqlite3_int64)(C.eng_malloc(C.size_t(max(len(cr.rows), 1)) * C.size_t(unsafe.Sizeof(C.sqlite3_int64(0)))))
+	if p == nil {
+		return C.SQLITE_NOMEM
+	}
+	ids := unsafe.Slice(p, len(cr.rows))
+	for i, row := range cr.rows {
+		id, err := rowID(def.cols, row)
+		if err != nil {
+			C.free(unsafe.Pointer(p))
+			setVtabError(vt, def.name+": "+err.Error())
+			return C.SQLITE_ERROR
+		}
+		ids[i] = C.sqlite3_int64(id)
+	}
+	cur.rowids = p
+	return C.SQLITE_OK
+}
+
 //export engineCursorClose
 func engineCursorClose(h C.uintptr_t) {
 	cgo.Handle(h).Delete()

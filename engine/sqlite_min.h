@@ -159,6 +159,7 @@ typedef struct eng_cursor {
 	int ncols;
 	eng_cell *cells;    /* nrow * ncols cells, row-major, malloc'ed; may be 0 */
 	char *text;         /* text arena the cells point into, malloc'ed; may be 0 */
+	sqlite3_int64 *rowids; /* nrow rowids, malloc'ed on the first xRowid; may be 0 */
 } eng_cursor;
 
 int eng_register(sqlite3 *db, const char *name, uintptr_t h, const char *schema);

@@ -84,8 +84,10 @@ static int eng_open(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
 static void eng_cursor_clear(eng_cursor *c) {
 	free(c->cells);
 	free(c->text);
+	free(c->rowids);
 	c->cells = 0;
 	c->text = 0;
+	c->rowids = 0;
 	c->row = 0;
 	c->nrow = 0;
 }
@@ -141,8 +143,18 @@ static int eng_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 	return engineColumn(c, ctx, i);
 }
 
+/* SQLite asks for rowids only for "SELECT rowid" and to merge the scans of a
+ * multi-index OR plan, so Go computes them (see rowid.go) on the first
+ * xRowid after a filter, for every row of the scan in one call. */
 static int eng_rowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid) {
-	*pRowid = ((eng_cursor *)cur)->row;
+	eng_cursor *c = (eng_cursor *)cur;
+	int rc;
+	if (c->row >= c->nrow) return SQLITE_ERROR;
+	if (!c->rowids) {
+		rc = engineRowids(c);
+		if (rc != SQLITE_OK) return rc;
+	}
+	*pRowid = c->rowids[c->row];
 	return SQLITE_OK;
 }
 

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 	"github.com/osquery-syslog/osquery-syslog/test/osquerytest"
 	"github.com/osquery-syslog/osquery-syslog/test/rsyslogtest"
 )
@@ -110,7 +111,9 @@ func checkSchema(t *testing.T, mgr *osquerytest.Manager, info osquerytest.Extens
 	}
 }
 
-// checkRowKeys: every key a declared column, every visible column present.
+// checkRowKeys: every key a declared column or "rowid" (which osqueryd takes
+// as the row's SQLite rowid; the evented tables put their eid there), every
+// visible column present.
 func checkRowKeys(t *testing.T, mgr *osquerytest.Manager, table string, row map[string]string) {
 	t.Helper()
 	cols, err := mgr.Columns(table)
@@ -125,9 +128,12 @@ func checkRowKeys(t *testing.T, mgr *osquerytest.Manager, table string, row map[
 		}
 	}
 	for k := range row {
-		if !declared[k] {
+		if !declared[k] && k != tablekit.RowIDKey {
 			t.Errorf("%s row has undeclared key %q", table, k)
 		}
+	}
+	if id, ok := row[tablekit.RowIDKey]; ok && declared["eid"] && id != row["eid"] {
+		t.Errorf("%s row has rowid %q, want its eid %q", table, id, row["eid"])
 	}
 }
 

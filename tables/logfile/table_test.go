@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/osquery/osquery-go/plugin/table"
+
+	"github.com/osquery-syslog/osquery-syslog/tables/tablekit"
 )
 
 func TestTableGenerate(t *testing.T) {
@@ -36,9 +38,12 @@ func TestTableGenerate(t *testing.T) {
 			for _, r := range rows {
 				got = append(got, r["message"])
 				for k := range r {
-					if !declared[k] {
+					if !declared[k] && k != tablekit.RowIDKey {
 						t.Errorf("row key %q is not a declared column", k)
 					}
+				}
+				if r[tablekit.RowIDKey] != r["eid"] {
+					t.Errorf("rowid %q, want the eid %q", r[tablekit.RowIDKey], r["eid"])
 				}
 				for _, c := range tbl.Columns {
 					if _, ok := r[c.Name]; !ok {

@@ -137,7 +137,7 @@ func TestTableGenerate(t *testing.T) {
 		want := map[string]string{
 			"time": "300", "datetime": "2016-03-22T21:17:01+00:00", "host": "web1", "severity": "",
 			"facility": "cron", "tag": "CRON[3]", "message": "three", "event_time": "3000", "truncated": "1",
-			"eid": fmt.Sprint(eids[2]),
+			"eid": fmt.Sprint(eids[2]), "rowid": fmt.Sprint(eids[2]),
 		}
 		if !maps.Equal(rows[0], want) {
 			t.Errorf("row %v\nwant %v", rows[0], want)

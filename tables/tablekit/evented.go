@@ -9,6 +9,12 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/eventstore"
 )
 
+// RowIDKey is the row key osqueryd (since osquery 3.3) and the engine take
+// as a row's SQLite rowid. It is not a column: osqueryd passes rows through
+// whole and reads only the declared columns, so the key is invisible to SQL
+// except as "rowid".
+const RowIDKey = "rowid"
+
 // StreamTable is an evented table: name, described, with cols served from
 // st through StreamGenerate with push.
 func StreamTable(name, description string, st *eventstore.Stream, cols []table.ColumnDefinition, push map[string]Pushdown) Table {
@@ -19,6 +25,13 @@ func StreamTable(name, description string, st *eventstore.Stream, cols []table.C
 // table's columns may name "eid", "time" and any schema column; push says
 // which constraints become store conditions (see Conds). A Cursor in the
 // generate context (WithCursor) limits the rows to its eid window.
+//
+// Every row carries its eid as RowIDKey. SQLite merges the scans of a
+// multi-index OR plan ("WHERE (host='a' AND ...) OR (host='b' AND ...)")
+// by rowid; osqueryd's default rowid is the row's position in its scan, so
+// without this key the rows of the second branch whose positions the first
+// branch already produced are dropped. The eid is unique and stable across
+// scans (the store never reuses one).
 func StreamGenerate(st *eventstore.Stream, cols []table.ColumnDefinition, push map[string]Pushdown) table.GenerateFunc {
 	schema := st.Schema()
 	idx := make(map[string]int, len(schema.Columns))
@@ -34,11 +47,13 @@ func StreamGenerate(st *eventstore.Stream, cols []table.ColumnDefinition, push m
 		conds = append(conds, cc...)
 		var rows []map[string]string
 		err = st.Query(ctx, conds, func(r eventstore.Row) error {
-			m := make(map[string]string, len(cols))
+			m := make(map[string]string, len(cols)+1)
+			eid := strconv.FormatInt(r.EID, 10)
+			m[RowIDKey] = eid
 			for _, c := range cols {
 				switch c.Name {
 				case "eid":
-					m["eid"] = strconv.FormatInt(r.EID, 10)
+					m["eid"] = eid
 				case "time":
 					m["time"] = strconv.FormatInt(r.Time, 10)
 				default:
