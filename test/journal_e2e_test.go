@@ -14,18 +14,6 @@ import (
 	"github.com/osquery-syslog/osquery-syslog/test/osquerytest"
 )
 
-// needJournalTools skips without systemd-journal-remote and journalctl, and
-// fails in CI, where make deps installs them.
-func needJournalTools(t *testing.T) {
-	t.Helper()
-	if err := journaltest.Available(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("journal tools missing in CI: %v", err)
-		}
-		t.Skipf("journal tools missing: %v", err)
-	}
-}
-
 func writeJournal(t *testing.T, path string, es []journaltest.Entry) {
 	t.Helper()
 	if err := journaltest.WriteJournal(path, es); err != nil {
@@ -47,7 +35,7 @@ func readJournal(t *testing.T, dir string) []journaltest.Entry {
 // the same files), the pushed-down constraints answer, appends arrive, and
 // the journal row of osquery_syslog_stats counts them.
 func TestJournalThroughOsqueryd(t *testing.T) {
-	needJournalTools(t)
+	journaltest.Require(t)
 	e := newEnv(t)
 	jdir := filepath.Join(e.dir, "journal")
 	writeJournal(t, filepath.Join(jdir, "system.journal"), journaltest.Generate(3000, 11))
@@ -247,7 +235,7 @@ func checkJournalOnce(t *testing.T, db, jdir string) {
 // vacuumed while it is down: it resumes at the oldest entry left and counts
 // the gap.
 func TestJournalRestartKillAndVacuum(t *testing.T) {
-	needJournalTools(t)
+	journaltest.Require(t)
 	dir, jdir, db, argv := journalDaemon(t)
 	cur := filepath.Join(jdir, "system.journal")
 	writeJournal(t, cur, journaltest.Generate(1000, 21))
@@ -372,7 +360,7 @@ func TestJournalBadFlags(t *testing.T) {
 // with --journal_path (from its oldest entry), with no daemon and without
 // touching --database_path.
 func TestJournalQueryCopiedJournal(t *testing.T) {
-	needJournalTools(t)
+	journaltest.Require(t)
 	dir := osquerytest.ShortTempDir(t)
 	jdir := filepath.Join(dir, "evidence", "journal")
 	writeJournal(t, filepath.Join(jdir, "system.journal"), journaltest.Generate(300, 41))
