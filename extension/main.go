@@ -202,7 +202,12 @@ func runQuery(cfg *config, sql string, stdout, stderr io.Writer, log *slog.Logge
 		// a Mac) need no buffer; the buffered ones are then just empty. An
 		// empty buffer in a temporary folder keeps the user's path
 		// untouched.
-		log.Warn("no event buffer at --database_path; syslog_messages, logfile_lines and journal_messages are empty (is the extension or daemon running with this --database_path?)", "database_path", cfg.DatabasePath)
+		empty := "syslog_messages, logfile_lines and journal_messages are"
+		if cfg.Journal.Path != "" && !cfg.Journal.Disable {
+			// journal_messages then reads --journal_path itself (queryJournal).
+			empty = "syslog_messages and logfile_lines are"
+		}
+		log.Warn("no event buffer at --database_path; "+empty+" empty (is the extension or daemon running with this --database_path?)", "database_path", cfg.DatabasePath)
 		dir, err := os.MkdirTemp("", "osquery-syslog-query-")
 		if err != nil {
 			fmt.Fprintf(stderr, "osquery-syslog.ext query: %v\n", err)
