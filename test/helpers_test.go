@@ -316,3 +316,21 @@ func syslogStats(ctx context.Context, mgr *osquerytest.Manager) (map[string]stri
 	}
 	return rows[0], nil
 }
+
+// eventedColumnTypes returns the column types osqueryd registered for an
+// evented table, and fails the test unless eid, and only eid, is hidden.
+func eventedColumnTypes(t *testing.T, mgr *osquerytest.Manager, table string) map[string]string {
+	t.Helper()
+	cols, err := mgr.Columns(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, c := range cols {
+		types[c.Name] = c.Type
+		if c.Hidden() != (c.Name == "eid") {
+			t.Errorf("%s.%s hidden = %v", table, c.Name, c.Hidden())
+		}
+	}
+	return types
+}

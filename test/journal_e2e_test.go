@@ -41,17 +41,7 @@ func TestJournalThroughOsqueryd(t *testing.T) {
 	writeJournal(t, filepath.Join(jdir, "system.journal"), journaltest.Generate(3000, 11))
 	_, _ = e.start(t, "--disable_syslog", "--journal_path", jdir, "--journal_since", "all")
 
-	cols, err := e.mgr.Columns("journal_messages")
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := map[string]string{}
-	for _, c := range cols {
-		types[c.Name] = c.Type
-		if c.Hidden() != (c.Name == "eid") {
-			t.Errorf("journal_messages.%s hidden = %v", c.Name, c.Hidden())
-		}
-	}
+	types := eventedColumnTypes(t, e.mgr, "journal_messages")
 	want := map[string]string{"time": "BIGINT", "event_time": "BIGINT", "event_time_usec": "BIGINT",
 		"host": "TEXT", "severity": "INTEGER", "facility": "TEXT", "tag": "TEXT", "identifier": "TEXT",
 		"pid": "BIGINT", "uid": "BIGINT", "gid": "BIGINT", "comm": "TEXT", "exe": "TEXT", "cmdline": "TEXT",
@@ -72,6 +62,7 @@ func TestJournalThroughOsqueryd(t *testing.T) {
 	}
 	ctx := callCtx(t)
 	var rows []map[string]string
+	var err error
 	eventually(t, time.Minute, "every entry", func() error {
 		rows, err = e.mgr.Select(ctx, "journal_messages")
 		if err != nil {

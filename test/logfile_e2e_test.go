@@ -157,17 +157,7 @@ func TestLogfileThroughOsqueryd(t *testing.T) {
 	appendLog(t, b, "beta one")
 	_, _ = e.start(t, "--logfile_paths", filepath.Join(logs, "*.log"), "--logfile_poll_interval", "100ms")
 
-	cols, err := e.mgr.Columns("logfile_lines")
-	if err != nil {
-		t.Fatal(err)
-	}
-	types := map[string]string{}
-	for _, c := range cols {
-		types[c.Name] = c.Type
-		if c.Hidden() != (c.Name == "eid") {
-			t.Errorf("logfile_lines.%s hidden = %v", c.Name, c.Hidden())
-		}
-	}
+	types := eventedColumnTypes(t, e.mgr, "logfile_lines")
 	want := map[string]string{"path": "TEXT", "line": "BIGINT", "time": "BIGINT", "message": "TEXT",
 		"offset": "BIGINT", "inode": "BIGINT", "truncated": "INTEGER", "eid": "BIGINT"}
 	if len(types) != len(want) {
@@ -181,6 +171,7 @@ func TestLogfileThroughOsqueryd(t *testing.T) {
 
 	ctx := callCtx(t)
 	var rows []map[string]string
+	var err error
 	eventually(t, time.Minute, "rows of a.log", func() error {
 		rows, err = e.mgr.Select(ctx, "logfile_lines", osquerytest.Constraint{Column: "path", Op: osquerytest.OpEquals, Expr: a})
 		if err != nil {
